@@ -1,0 +1,302 @@
+//! `medledger`: the command-line face of the medledger engines.
+//!
+//! Every command prints human-readable text, or JSON with `--json`.
+//! The data directory comes from `--data-dir`, else `MEDLEDGER_DATA`, else
+//! the user's data directory.
+
+mod bench;
+mod download;
+mod output;
+mod progress;
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use medledger_codesets::icd10cm::index::IndexKind;
+use medledger_codesets::search::SearchOptions;
+use medledger_codesets::{Date, Engine, InstallOptions, System};
+
+#[derive(Parser)]
+#[command(
+    name = "medledger",
+    version,
+    about = "AI-assisted medical coding and billing: code sets, coding, review, claims"
+)]
+struct Cli {
+    /// Data directory holding the installed code sets.
+    #[arg(long, global = true, env = "MEDLEDGER_DATA")]
+    data_dir: Option<PathBuf>,
+    /// Print JSON for machines instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Install and inspect official code-set releases.
+    #[command(subcommand)]
+    Codesets(CodesetsCmd),
+    /// Look up, search, validate and map codes.
+    #[command(subcommand)]
+    Code(CodeCmd),
+    /// Walk the ICD-10-CM Alphabetic Index and the Neoplasm/Drug tables.
+    #[command(subcommand)]
+    Index(IndexCmd),
+    /// Query the CMS NCCI edit tables.
+    #[command(subcommand)]
+    Ncci(NcciCmd),
+    /// Measure install time, lookup latency, search latency and memory.
+    #[command(subcommand)]
+    Bench(BenchCmd),
+}
+
+#[derive(Subcommand)]
+enum CodesetsCmd {
+    /// Install every release file found in a directory (or downloaded from
+    /// the publishers' URLs in the sources config).
+    Install {
+        /// Directory of release files, zipped or extracted, as published.
+        #[arg(long)]
+        from: Option<PathBuf>,
+        /// Your licensed CPT file (code and descriptor); never shipped with medledger.
+        #[arg(long)]
+        cpt: Option<PathBuf>,
+        /// Download sources config (JSON); defaults to the built-in publisher list.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Reinstall even when the sources are unchanged.
+        #[arg(long)]
+        force: bool,
+    },
+    /// List installed components and the dates they apply to.
+    List,
+    /// Re-hash every installed file against the manifest.
+    Verify,
+}
+
+#[derive(Subcommand)]
+enum CodeCmd {
+    /// Everything about one code: title, billable, parents, notes, 7th characters, ICD-11 map.
+    Show {
+        code: String,
+        #[arg(long)]
+        system: Option<String>,
+        /// Date of service (YYYY-MM-DD): picks the release.
+        #[arg(long)]
+        dos: Option<String>,
+    },
+    /// Search codes by words, abbreviations or code prefix.
+    Search {
+        #[arg(required = true, num_args = 1..)]
+        query: Vec<String>,
+        /// Restrict to systems (icd10cm, icd11, hcpcs, cpt); repeatable.
+        #[arg(long)]
+        system: Vec<String>,
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        /// Only billable / leaf codes.
+        #[arg(long)]
+        billable: bool,
+    },
+    /// Validate codes for a date of service.
+    Validate {
+        #[arg(required = true, num_args = 1..)]
+        codes: Vec<String>,
+        #[arg(long)]
+        dos: Option<String>,
+        #[arg(long)]
+        system: Option<String>,
+    },
+    /// Map between ICD-10-CM and ICD-11 with the WHO tables.
+    Map {
+        code: String,
+        /// Target: icd11 or icd10cm.
+        #[arg(long)]
+        to: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum IndexCmd {
+    /// Walk main term and subterms, e.g. "diabetes, type 2, with, chronic kidney disease".
+    Lookup {
+        path: String,
+        /// main, external, neoplasm or drug (default: try all).
+        #[arg(long)]
+        table: Option<String>,
+        #[arg(long)]
+        dos: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum NcciCmd {
+    /// Procedure-to-procedure edit between two codes on a date.
+    Ptp {
+        code1: String,
+        code2: String,
+        #[arg(long)]
+        dos: String,
+    },
+    /// Medically unlikely edit values for a code.
+    Mue { code: String },
+    /// Add-on code edits: the primary codes an add-on code may be billed with.
+    Aoc {
+        code: String,
+        #[arg(long)]
+        dos: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCmd {
+    /// Full install, cold `code show`, in-process show and search, memory.
+    Codesets(bench::BenchArgs),
+}
+
+fn data_dir(cli: &Cli) -> Result<PathBuf> {
+    if let Some(d) = &cli.data_dir {
+        return Ok(d.clone());
+    }
+    let dirs = directories::ProjectDirs::from("org", "medledger", "medledger")
+        .context("cannot find a user data directory: pass --data-dir or set MEDLEDGER_DATA")?;
+    Ok(dirs.data_dir().to_path_buf())
+}
+
+fn parse_dos(s: &Option<String>) -> Result<Option<Date>> {
+    match s {
+        None => Ok(None),
+        Some(s) => Ok(Some(s.parse::<Date>().with_context(|| {
+            format!("--dos {s:?}: expected a date as YYYY-MM-DD")
+        })?)),
+    }
+}
+
+fn parse_system(s: &str) -> Result<System> {
+    System::parse(s)
+        .with_context(|| format!("unknown code system {s:?}: use icd10cm, icd11, hcpcs or cpt"))
+}
+
+fn open(cli: &Cli) -> Result<Engine> {
+    let dir = data_dir(cli)?;
+    Ok(Engine::open(&dir)?)
+}
+
+fn main() {
+    let cli = Cli::parse();
+    if let Err(e) = run(&cli) {
+        if cli.json {
+            let chain: Vec<String> = e.chain().map(|c| c.to_string()).collect();
+            println!("{}", serde_json::json!({ "error": chain.join(": ") }));
+        } else {
+            eprintln!("error: {e:#}");
+        }
+        std::process::exit(1);
+    }
+}
+
+fn run(cli: &Cli) -> Result<()> {
+    let json = cli.json;
+    match &cli.command {
+        Command::Codesets(CodesetsCmd::Install {
+            from,
+            cpt,
+            config,
+            force,
+        }) => {
+            let dir = data_dir(cli)?;
+            let from = match from {
+                Some(f) => f.clone(),
+                None => download::fetch_sources(&dir, config.as_deref(), json)?,
+            };
+            let opts = InstallOptions {
+                from,
+                cpt: cpt.clone(),
+                force: *force,
+            };
+            let bars = progress::Bars::new(json);
+            let report = medledger_codesets::install(&dir, &opts, &bars)?;
+            output::install_report(&report, json)
+        }
+        Command::Codesets(CodesetsCmd::List) => {
+            let engine = open(cli)?;
+            output::manifest(engine.manifest(), json)
+        }
+        Command::Codesets(CodesetsCmd::Verify) => {
+            let dir = data_dir(cli)?;
+            let results = medledger_codesets::store::verify(&dir)?;
+            let bad = results.iter().filter(|(_, ok)| !ok).count();
+            output::verify(&results, json)?;
+            if bad > 0 {
+                bail!(
+                    "{bad} installed files do not match the manifest: reinstall with `medledger codesets install --force`"
+                );
+            }
+            Ok(())
+        }
+        Command::Code(CodeCmd::Show { code, system, dos }) => {
+            let engine = open(cli)?;
+            let system = system.as_deref().map(parse_system).transpose()?;
+            let detail = engine.show(code, system, parse_dos(dos)?)?;
+            output::detail(&detail, json)
+        }
+        Command::Code(CodeCmd::Search {
+            query,
+            system,
+            limit,
+            billable,
+        }) => {
+            let engine = open(cli)?;
+            let systems = system
+                .iter()
+                .map(|s| parse_system(s))
+                .collect::<Result<Vec<_>>>()?;
+            let opts = SearchOptions {
+                systems,
+                limit: *limit,
+                billable_only: *billable,
+            };
+            let hits = engine.search(&query.join(" "), &opts)?;
+            output::hits(&hits, json)
+        }
+        Command::Code(CodeCmd::Validate { codes, dos, system }) => {
+            let engine = open(cli)?;
+            let system = system.as_deref().map(parse_system).transpose()?;
+            let results = engine.validate(codes, parse_dos(dos)?, system)?;
+            output::validations(&results, json)
+        }
+        Command::Code(CodeCmd::Map { code, to }) => {
+            let engine = open(cli)?;
+            let to = parse_system(to)?;
+            let result = engine.map(code, to)?;
+            output::map(&result, json)
+        }
+        Command::Index(IndexCmd::Lookup { path, table, dos }) => {
+            let engine = open(cli)?;
+            let kind = match table {
+                Some(t) => Some(IndexKind::parse(t).with_context(|| {
+                    format!("unknown table {t:?}: use main, external, neoplasm or drug")
+                })?),
+                None => None,
+            };
+            let result = engine.lookup(path, kind, parse_dos(dos)?)?;
+            output::lookup(&result, json)
+        }
+        Command::Ncci(cmd) => {
+            let engine = open(cli)?;
+            match cmd {
+                NcciCmd::Ptp { code1, code2, dos } => {
+                    let dos = parse_dos(&Some(dos.clone()))?.context("--dos is required")?;
+                    let answer = engine.ptp(code1, code2, dos)?;
+                    output::ptp(&answer, json)
+                }
+                NcciCmd::Mue { code } => output::mue(&engine, code, json),
+                NcciCmd::Aoc { code, dos } => output::aoc(&engine, code, parse_dos(dos)?, json),
+            }
+        }
+        Command::Bench(BenchCmd::Codesets(args)) => bench::run(args, data_dir(cli).ok(), json),
+    }
+}

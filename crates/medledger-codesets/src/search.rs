@@ -1,0 +1,487 @@
+//! Code search: ranked across systems, typo tolerant, abbreviations and
+//! synonyms understood, word order free.
+//!
+//! An inverted index built at install time over every code's title,
+//! inclusion terms and the Alphabetic Index / table terms that point to it.
+//! Words are lower-cased and stemmed (Snowball English); scoring is BM25
+//! with field weights, multiplied by the share of the query's concepts a
+//! code covers. Misspelled words are matched through a Levenshtein automaton
+//! over the vocabulary (an `fst`).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use fst::{IntoStreamer, Streamer};
+use rust_stemmers::{Algorithm, Stemmer};
+use serde::{Deserialize, Serialize};
+
+use crate::abbrev;
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::normalize::{self, System};
+use crate::store::Manifest;
+
+const STOPWORDS: &[&str] = &[
+    "a", "an", "and", "as", "at", "by", "for", "in", "is", "of", "on", "or", "the", "to",
+];
+
+/// A document to index.
+pub struct DocInput {
+    pub system: System,
+    pub key: String,
+    pub title: String,
+    pub billable: bool,
+    /// Extra text with a weight (title is indexed with weight 4).
+    pub fields: Vec<(String, u16)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Doc {
+    pub system: System,
+    pub key: String,
+    pub title: String,
+    pub billable: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchIndex {
+    pub built_from: Vec<String>,
+    docs: Vec<Doc>,
+    /// fst map: stemmed word -> word id.
+    vocab: Vec<u8>,
+    /// fst map: surface word form -> id of its stem, for typo matching.
+    surface: Vec<u8>,
+    /// word id -> first posting; `offsets[w + 1]` ends it.
+    offsets: Vec<u32>,
+    post_doc: Vec<u32>,
+    post_tf: Vec<u16>,
+    doc_len: Vec<u16>,
+    avg_len: f32,
+}
+
+/// One search result.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SearchHit {
+    pub code: String,
+    pub system: System,
+    pub title: String,
+    pub billable: bool,
+    pub score: f32,
+    /// The query words (after expansion) this code matched.
+    pub matched: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SearchOptions {
+    pub systems: Vec<System>,
+    pub limit: usize,
+    pub billable_only: bool,
+}
+
+/// A query concept: the word and its alternatives in the vocabulary
+/// (word id, weight).
+type Concept = (String, Vec<(u64, f32)>);
+
+thread_local! {
+    static STEMMER: Stemmer = Stemmer::create(Algorithm::English);
+}
+
+fn stem(word: &str) -> String {
+    STEMMER.with(|s| s.stem(word).into_owned())
+}
+
+/// Lower-cased words of a text, without stopwords.
+pub fn words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .filter(|w| !STOPWORDS.contains(&w.as_str()))
+        .collect()
+}
+
+fn tokens(text: &str) -> Vec<String> {
+    words(text).iter().map(|w| stem(w)).collect()
+}
+
+impl SearchIndex {
+    pub fn documents(&self) -> usize {
+        self.docs.len()
+    }
+
+    pub fn build(inputs: Vec<DocInput>, built_from: Vec<String>) -> Result<SearchIndex> {
+        let mut vocab: BTreeMap<String, Vec<(u32, u16)>> = BTreeMap::new();
+        let mut forms: BTreeMap<String, String> = BTreeMap::new();
+        let mut docs = Vec::with_capacity(inputs.len());
+        let mut doc_len = Vec::with_capacity(inputs.len());
+        for (d, input) in inputs.into_iter().enumerate() {
+            let mut tf: BTreeMap<String, u32> = BTreeMap::new();
+            let mut len = 0u32;
+            let mut add = |text: &str, weight: u16| {
+                for w in words(text) {
+                    let t = match forms.get(&w) {
+                        Some(t) => t.clone(),
+                        None => {
+                            let t = stem(&w);
+                            forms.insert(w, t.clone());
+                            t
+                        }
+                    };
+                    *tf.entry(t).or_default() += u32::from(weight);
+                    len += u32::from(weight);
+                }
+            };
+            add(&input.title, 4);
+            for (text, w) in &input.fields {
+                add(text, *w);
+            }
+            for (t, n) in tf {
+                vocab
+                    .entry(t)
+                    .or_default()
+                    .push((d as u32, n.min(u32::from(u16::MAX)) as u16));
+            }
+            doc_len.push(len.min(u32::from(u16::MAX)) as u16);
+            docs.push(Doc {
+                system: input.system,
+                key: input.key,
+                title: input.title,
+                billable: input.billable,
+            });
+        }
+        let mut builder = fst::MapBuilder::memory();
+        let mut offsets = Vec::with_capacity(vocab.len() + 1);
+        let ids: BTreeMap<&str, u64> = vocab
+            .keys()
+            .enumerate()
+            .map(|(i, k)| (k.as_str(), i as u64))
+            .collect();
+        let mut surface = fst::MapBuilder::memory();
+        for (form, t) in &forms {
+            if let Some(id) = ids.get(t.as_str()) {
+                surface
+                    .insert(form, *id)
+                    .map_err(|e| Error::Invalid(format!("search vocabulary: {e}")))?;
+            }
+        }
+        let surface = surface
+            .into_inner()
+            .map_err(|e| Error::Invalid(format!("search vocabulary: {e}")))?;
+        drop(ids);
+        let mut post_doc = Vec::new();
+        let mut post_tf = Vec::new();
+        for (id, (word, postings)) in vocab.into_iter().enumerate() {
+            builder
+                .insert(&word, id as u64)
+                .map_err(|e| Error::Invalid(format!("search vocabulary: {e}")))?;
+            offsets.push(post_doc.len() as u32);
+            for (d, n) in postings {
+                post_doc.push(d);
+                post_tf.push(n);
+            }
+        }
+        offsets.push(post_doc.len() as u32);
+        let vocab = builder
+            .into_inner()
+            .map_err(|e| Error::Invalid(format!("search vocabulary: {e}")))?;
+        let avg_len = if doc_len.is_empty() {
+            1.0
+        } else {
+            doc_len.iter().map(|&l| f32::from(l)).sum::<f32>() / doc_len.len() as f32
+        };
+        Ok(SearchIndex {
+            built_from,
+            docs,
+            vocab,
+            surface,
+            offsets,
+            post_doc,
+            post_tf,
+            doc_len,
+            avg_len,
+        })
+    }
+
+    /// Builds the index over the newest release of each system named in the
+    /// manifest.
+    pub fn build_from_store(data_dir: &Path, manifest: &Manifest) -> Result<SearchIndex> {
+        let engine = Engine::with_manifest(data_dir.to_path_buf(), manifest.clone());
+        let (inputs, built_from) = engine.search_documents()?;
+        SearchIndex::build(inputs, built_from)
+    }
+
+    fn vocab_map(&self) -> Result<fst::Map<&[u8]>> {
+        fst::Map::new(self.vocab.as_slice())
+            .map_err(|e| Error::Invalid(format!("search vocabulary: {e}")))
+    }
+
+    fn postings(&self, word: u64) -> impl Iterator<Item = (u32, u16)> + '_ {
+        let w = word as usize;
+        let (a, b) = (self.offsets[w] as usize, self.offsets[w + 1] as usize);
+        self.post_doc[a..b]
+            .iter()
+            .copied()
+            .zip(self.post_tf[a..b].iter().copied())
+    }
+
+    /// The query's concepts: each is a set of alternative stemmed words with
+    /// a weight (exact 1.0, synonym 0.9, fuzzy 0.6).
+    fn concepts(&self, query: &str) -> Result<Vec<Concept>> {
+        let map = self.vocab_map()?;
+        let mut raw: Vec<String> = Vec::new();
+        let lowered = query.to_lowercase();
+        let mut text = lowered.clone();
+        for (phrase, replacement) in abbrev::SYNONYMS.iter().filter(|(p, _)| p.contains(' ')) {
+            if text.contains(phrase) {
+                text = text.replace(phrase, replacement);
+            }
+        }
+        for w in words(&text) {
+            match abbrev::expand_abbreviation(&w) {
+                Some(expansion) => raw.extend(words(expansion)),
+                None => raw.push(w),
+            }
+        }
+        let mut out: Vec<Concept> = Vec::new();
+        for w in raw {
+            if out.iter().any(|(seen, _)| *seen == w) {
+                continue;
+            }
+            let mut alts: Vec<(u64, f32)> = Vec::new();
+            let s = stem(&w);
+            if let Some(id) = map.get(&s) {
+                alts.push((id, 1.0));
+            }
+            if let Some(syn) = abbrev::synonym(&w) {
+                for sw in tokens(syn) {
+                    if let Some(id) = map.get(&sw) {
+                        alts.push((id, 0.9));
+                    }
+                }
+            }
+            let n = w.chars().count();
+            if alts.is_empty() && n >= 4 && !w.chars().all(|c| c.is_ascii_digit()) {
+                let surface = fst::Map::new(self.surface.as_slice())
+                    .map_err(|e| Error::Invalid(format!("search vocabulary: {e}")))?;
+                let distance = if n >= 8 { 2 } else { 1 };
+                if let Ok(lev) = fst::automaton::Levenshtein::new(&w, distance) {
+                    let mut stream = surface.search(lev).into_stream();
+                    let mut cands: Vec<(u64, usize)> = Vec::new();
+                    while let Some((_, id)) = stream.next() {
+                        if cands.iter().any(|(c, _)| *c == id) {
+                            continue;
+                        }
+                        let df =
+                            (self.offsets[id as usize + 1] - self.offsets[id as usize]) as usize;
+                        cands.push((id, df));
+                    }
+                    cands.sort_by_key(|c| std::cmp::Reverse(c.1));
+                    alts.extend(cands.into_iter().take(3).map(|(id, _)| (id, 0.6)));
+                }
+            }
+            out.push((w, alts));
+        }
+        Ok(out)
+    }
+
+    pub fn search(&self, query: &str, opts: &SearchOptions) -> Result<Vec<SearchHit>> {
+        let limit = if opts.limit == 0 { 20 } else { opts.limit };
+        let n_docs = self.docs.len();
+        let allowed = |d: &Doc| {
+            (opts.systems.is_empty() || opts.systems.contains(&d.system))
+                && (!opts.billable_only || d.billable)
+        };
+        let mut hits: Vec<SearchHit> = Vec::new();
+
+        // A code typed as the query: exact and prefix matches first.
+        let q = query.trim();
+        let key = normalize::key(q);
+        if !q.contains(' ') && !normalize::candidate_systems(q).is_empty()
+            || (key.len() >= 3 && normalize::looks_icd10cm(&key))
+        {
+            let mut exact: Vec<&Doc> = self
+                .docs
+                .iter()
+                .filter(|d| d.key == key && allowed(d))
+                .collect();
+            let mut prefixed: Vec<&Doc> = self
+                .docs
+                .iter()
+                .filter(|d| d.key.len() > key.len() && d.key.starts_with(&key) && allowed(d))
+                .collect();
+            prefixed.sort_by(|a, b| (a.key.len(), &a.key).cmp(&(b.key.len(), &b.key)));
+            exact.extend(prefixed);
+            for (i, d) in exact.into_iter().take(limit).enumerate() {
+                hits.push(SearchHit {
+                    code: normalize::display(d.system, &d.key),
+                    system: d.system,
+                    title: d.title.clone(),
+                    billable: d.billable,
+                    score: 1000.0 - i as f32,
+                    matched: vec![key.clone()],
+                });
+            }
+            if !hits.is_empty() {
+                return Ok(hits);
+            }
+        }
+
+        let concepts = self.concepts(query)?;
+        if concepts.is_empty() {
+            return Ok(hits);
+        }
+        let mut score = vec![0f32; n_docs];
+        let mut covered = vec![0u64; n_docs];
+        let mut touched: Vec<u32> = Vec::new();
+        let (k1, b) = (1.2f32, 0.5f32);
+        for (ci, (_, alts)) in concepts.iter().enumerate().take(64) {
+            for &(word, weight) in alts {
+                let df = (self.offsets[word as usize + 1] - self.offsets[word as usize]) as f32;
+                let idf = ((n_docs as f32 - df + 0.5) / (df + 0.5) + 1.0).ln();
+                for (d, tf) in self.postings(word) {
+                    let di = d as usize;
+                    let tf = f32::from(tf) / 4.0;
+                    let norm =
+                        1.0 - b + b * f32::from(self.doc_len[di]) / 4.0 / (self.avg_len / 4.0);
+                    let s = weight * idf * tf * (k1 + 1.0) / (tf + k1 * norm);
+                    if score[di] == 0.0 {
+                        touched.push(d);
+                    }
+                    score[di] += s;
+                    covered[di] |= 1 << ci;
+                }
+            }
+        }
+        let n_concepts = concepts.len().min(64) as f32;
+        let phrase = words(&query.to_lowercase()).join(" ");
+        let mut ranked: Vec<(f32, u32)> = touched
+            .into_iter()
+            .filter(|&d| allowed(&self.docs[d as usize]))
+            .map(|d| {
+                let doc = &self.docs[d as usize];
+                let coverage = covered[d as usize].count_ones() as f32 / n_concepts;
+                let mut s = score[d as usize] * coverage * coverage;
+                if !phrase.is_empty() && words(&doc.title).join(" ").contains(&phrase) {
+                    s *= 1.3;
+                }
+                if doc.billable {
+                    s *= 1.05;
+                }
+                (s, d)
+            })
+            .collect();
+        ranked.sort_by(|a, b| {
+            b.0.total_cmp(&a.0).then_with(|| {
+                self.docs[a.1 as usize]
+                    .key
+                    .cmp(&self.docs[b.1 as usize].key)
+            })
+        });
+        for (s, d) in ranked.into_iter().take(limit) {
+            let doc = &self.docs[d as usize];
+            let matched = concepts
+                .iter()
+                .enumerate()
+                .filter(|(ci, _)| covered[d as usize] & (1 << ci) != 0)
+                .map(|(_, (w, _))| w.clone())
+                .collect();
+            hits.push(SearchHit {
+                code: normalize::display(doc.system, &doc.key),
+                system: doc.system,
+                title: doc.title.clone(),
+                billable: doc.billable,
+                score: s,
+                matched,
+            });
+        }
+        Ok(hits)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(key: &str, title: &str) -> DocInput {
+        DocInput {
+            system: System::Icd10Cm,
+            key: key.into(),
+            title: title.into(),
+            billable: true,
+            fields: vec![],
+        }
+    }
+
+    fn index() -> SearchIndex {
+        SearchIndex::build(
+            vec![
+                doc(
+                    "E1122",
+                    "Type 2 diabetes mellitus with diabetic chronic kidney disease",
+                ),
+                doc(
+                    "E1121",
+                    "Type 2 diabetes mellitus with diabetic nephropathy",
+                ),
+                doc("E119", "Type 2 diabetes mellitus without complications"),
+                doc("I10", "Essential (primary) hypertension"),
+                doc("N183", "Chronic kidney disease, stage 3 (moderate)"),
+                doc("J449", "Chronic obstructive pulmonary disease, unspecified"),
+            ],
+            vec!["test".into()],
+        )
+        .expect("builds")
+    }
+
+    fn top(q: &str) -> String {
+        let hits = index()
+            .search(
+                q,
+                &SearchOptions {
+                    limit: 5,
+                    ..Default::default()
+                },
+            )
+            .expect("search");
+        hits.first().map(|h| h.code.clone()).unwrap_or_default()
+    }
+
+    #[test]
+    fn ranks_full_matches_first_in_any_word_order() {
+        assert_eq!(top("type 2 diabetes with kidney disease"), "E11.22");
+        assert_eq!(top("kidney disease diabetes type 2"), "E11.22");
+    }
+
+    #[test]
+    fn understands_abbreviations_synonyms_and_typos() {
+        assert_eq!(top("HTN"), "I10");
+        assert_eq!(top("COPD"), "J44.9");
+        assert_eq!(top("T2DM renal disease"), "E11.22");
+        assert_eq!(top("diabetis mellitus nephropaty"), "E11.21");
+        assert_eq!(top("hypertensoin"), "I10");
+    }
+
+    #[test]
+    fn a_typed_code_finds_itself_and_its_children() {
+        let hits = index()
+            .search("e11.2", &SearchOptions::default())
+            .expect("search");
+        let codes: Vec<_> = hits.iter().map(|h| h.code.as_str()).collect();
+        assert_eq!(codes, vec!["E11.21", "E11.22"]);
+        assert_eq!(top("I10"), "I10");
+    }
+
+    #[test]
+    fn filters_by_system() {
+        let opts = SearchOptions {
+            systems: vec![System::Hcpcs],
+            limit: 5,
+            billable_only: false,
+        };
+        assert!(
+            index()
+                .search("diabetes", &opts)
+                .expect("search")
+                .is_empty()
+        );
+    }
+}
