@@ -304,12 +304,15 @@ impl Engine {
             let mut by_key: HashMap<String, usize> = HashMap::new();
             for (i, node) in tab.nodes.iter().enumerate() {
                 let i = i as u32;
-                let inclusion: Vec<(String, u16)> = node
+                // Inclusion terms, and the Includes notes written on the
+                // code itself, name what the code covers.
+                let terms: Vec<String> = node
                     .notes
                     .iter()
-                    .filter(|n| n.kind == NoteKind::InclusionTerm)
-                    .flat_map(|n| n.texts.iter().map(|t| (t.clone(), 2)))
+                    .filter(|n| matches!(n.kind, NoteKind::InclusionTerm | NoteKind::Includes))
+                    .flat_map(|n| n.texts.iter().cloned())
                     .collect();
+                let inclusion: Vec<(String, u16)> = terms.iter().map(|t| (t.clone(), 2)).collect();
                 by_key.insert(node.key.clone(), docs.len());
                 docs.push(DocInput {
                     system: System::Icd10Cm,
@@ -317,6 +320,7 @@ impl Engine {
                     title: node.desc.clone(),
                     billable: tab.is_leaf(i) && tab.seven_for(i).is_none(),
                     fields: inclusion,
+                    terms,
                 });
             }
             let target = |code: &str| -> Option<usize> {
@@ -343,17 +347,24 @@ impl Engine {
                 for term in &tree.terms {
                     path.truncate(term.level as usize);
                     path.push(term.title.clone());
+                    let text = path.join(" ");
                     if let Some(code) = &term.code
                         && let Some(d) = target(code)
                     {
-                        docs[d].fields.push((path.join(" "), 2));
+                        docs[d].fields.push((text.clone(), 2));
+                        if kind == IndexKind::Main {
+                            docs[d].terms.push(text.clone());
+                        }
                     }
                     for (col, code) in &term.cells {
-                        if let Some(d) = target(code) {
-                            let heading = tree.heading(*col).unwrap_or("");
-                            docs[d]
-                                .fields
-                                .push((format!("{} {heading}", path.join(" ")), 1));
+                        let Some(d) = target(code) else { continue };
+                        let heading = tree.heading(*col).unwrap_or("");
+                        docs[d].fields.push((format!("{text} {heading}"), 1));
+                        // Guideline: a poisoning whose intent is not documented
+                        // is coded accidental, so "X poisoning" names column 2.
+                        if kind == IndexKind::Drug && *col == 2 {
+                            docs[d].fields.push((format!("{text} poisoning"), 1));
+                            docs[d].terms.push(format!("{text} poisoning"));
                         }
                     }
                 }
@@ -368,6 +379,7 @@ impl Engine {
                     title: c.long_desc.clone(),
                     billable: c.terminated.is_none(),
                     fields: vec![(c.short_desc.clone(), 2)],
+                    terms: vec![],
                 });
             }
         }
@@ -381,6 +393,7 @@ impl Engine {
                         title: e.title.clone(),
                         billable: e.is_leaf,
                         fields: vec![],
+                        terms: vec![],
                     });
                 }
             }
@@ -394,6 +407,7 @@ impl Engine {
                     title: code.descriptor.clone(),
                     billable: true,
                     fields: vec![],
+                    terms: vec![],
                 });
             }
         }

@@ -83,13 +83,14 @@ pub fn display(system: System, key: &str) -> String {
     }
 }
 
-/// Does the key have the shape of an ICD-10-CM code (letter, digit,
-/// digit-or-letter, then up to four alphanumerics)?
+/// Does the key have the shape of an ICD-10-CM code (a letter, then two
+/// alphanumerics, then up to four more)? The second character is a digit
+/// except in the few letter categories such as QA0 (FY2026).
 pub fn looks_icd10cm(key: &str) -> bool {
     let b = key.as_bytes();
     (3..=7).contains(&b.len())
         && b[0].is_ascii_uppercase()
-        && b[1].is_ascii_digit()
+        && (b[1].is_ascii_digit() || (b[1].is_ascii_uppercase() && b[2].is_ascii_digit()))
         && b[2].is_ascii_alphanumeric()
         && b[3..].iter().all(u8::is_ascii_alphanumeric)
 }
@@ -167,6 +168,11 @@ mod tests {
             vec![System::Hcpcs, System::Icd10Cm]
         );
         assert_eq!(candidate_systems("5A11"), vec![System::Icd11]);
+        assert_eq!(candidate_systems("QA0"), vec![System::Icd10Cm]);
+        assert_eq!(
+            candidate_systems("BA00"),
+            vec![System::Icd10Cm, System::Icd11]
+        );
         assert_eq!(candidate_systems("99213"), vec![System::Cpt]);
         assert_eq!(candidate_systems("0001U"), vec![System::Cpt]);
         assert!(candidate_systems("hello world").is_empty());

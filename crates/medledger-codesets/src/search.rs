@@ -33,6 +33,46 @@ pub struct DocInput {
     pub billable: bool,
     /// Extra text with a weight (title is indexed with weight 4).
     pub fields: Vec<(String, u16)>,
+    /// Terms that name the code exactly (inclusion terms, index terms):
+    /// a query equal to one of them, or to the title, ranks the code first.
+    pub terms: Vec<String>,
+}
+
+/// The order-free key of a term with its nonessential modifiers removed:
+/// parenthesised words, "NOS", "NEC" and comma-separated qualifiers that
+/// only say the term is unspecified ("Pneumonia, unspecified organism",
+/// "Urinary tract infection, site not specified") do not change what a
+/// term names.
+pub fn term_key(text: &str) -> String {
+    let mut plain = String::with_capacity(text.len());
+    let mut depth = 0usize;
+    for c in text.chars() {
+        match c {
+            '(' | '[' => depth += 1,
+            ')' | ']' => depth = depth.saturating_sub(1),
+            _ if depth == 0 => plain.push(c),
+            _ => {}
+        }
+    }
+    let unspecific = |seg: &str| {
+        let l = seg.to_lowercase();
+        l.contains("unspecified")
+            || l.contains("not specified")
+            || l.contains("not elsewhere classified")
+    };
+    let mut segments: Vec<&str> = plain.split(',').collect();
+    if segments.len() > 1 {
+        segments.retain(|seg| !unspecific(seg));
+    }
+    let kept = segments.join(" ");
+    let mut stems: Vec<String> = words(&kept)
+        .iter()
+        .filter(|w| !matches!(w.as_str(), "nos" | "nec" | "unspecified"))
+        .map(|w| stem(w))
+        .collect();
+    stems.sort();
+    stems.dedup();
+    stems.join(" ")
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -57,6 +97,8 @@ pub struct SearchIndex {
     post_tf: Vec<u16>,
     doc_len: Vec<u16>,
     avg_len: f32,
+    /// (term key, doc), sorted: exact-term matches.
+    phrases: Vec<(String, u32)>,
 }
 
 /// One search result.
@@ -80,7 +122,7 @@ pub struct SearchOptions {
 
 /// A query concept: the word and its alternatives in the vocabulary
 /// (word id, weight).
-type Concept = (String, Vec<(u64, f32)>);
+type Concept = (String, Vec<(u64, f32)>, Option<String>);
 
 thread_local! {
     static STEMMER: Stemmer = Stemmer::create(Algorithm::English);
@@ -113,6 +155,7 @@ impl SearchIndex {
         let mut forms: BTreeMap<String, String> = BTreeMap::new();
         let mut docs = Vec::with_capacity(inputs.len());
         let mut doc_len = Vec::with_capacity(inputs.len());
+        let mut phrases: Vec<(String, u32)> = Vec::new();
         for (d, input) in inputs.into_iter().enumerate() {
             let mut tf: BTreeMap<String, u32> = BTreeMap::new();
             let mut len = 0u32;
@@ -131,6 +174,12 @@ impl SearchIndex {
                 }
             };
             add(&input.title, 4);
+            for t in std::iter::once(&input.title).chain(input.terms.iter()) {
+                let k = term_key(t);
+                if !k.is_empty() {
+                    phrases.push((k, d as u32));
+                }
+            }
             for (text, w) in &input.fields {
                 add(text, *w);
             }
@@ -180,6 +229,8 @@ impl SearchIndex {
             }
         }
         offsets.push(post_doc.len() as u32);
+        phrases.sort();
+        phrases.dedup();
         let vocab = builder
             .into_inner()
             .map_err(|e| Error::Invalid(format!("search vocabulary: {e}")))?;
@@ -198,6 +249,7 @@ impl SearchIndex {
             post_tf,
             doc_len,
             avg_len,
+            phrases,
         })
     }
 
@@ -243,13 +295,15 @@ impl SearchIndex {
         }
         let mut out: Vec<Concept> = Vec::new();
         for w in raw {
-            if out.iter().any(|(seen, _)| *seen == w) {
+            if out.iter().any(|(seen, _, _)| *seen == w) {
                 continue;
             }
             let mut alts: Vec<(u64, f32)> = Vec::new();
             let s = stem(&w);
+            let mut best = None;
             if let Some(id) = map.get(&s) {
                 alts.push((id, 1.0));
+                best = Some(s.clone());
             }
             if let Some(syn) = abbrev::synonym(&w) {
                 for sw in tokens(syn) {
@@ -265,20 +319,21 @@ impl SearchIndex {
                 let distance = if n >= 8 { 2 } else { 1 };
                 if let Ok(lev) = fst::automaton::Levenshtein::new(&w, distance) {
                     let mut stream = surface.search(lev).into_stream();
-                    let mut cands: Vec<(u64, usize)> = Vec::new();
-                    while let Some((_, id)) = stream.next() {
-                        if cands.iter().any(|(c, _)| *c == id) {
+                    let mut cands: Vec<(u64, usize, String)> = Vec::new();
+                    while let Some((form, id)) = stream.next() {
+                        if cands.iter().any(|(c, _, _)| *c == id) {
                             continue;
                         }
                         let df =
                             (self.offsets[id as usize + 1] - self.offsets[id as usize]) as usize;
-                        cands.push((id, df));
+                        cands.push((id, df, stem(&String::from_utf8_lossy(form))));
                     }
                     cands.sort_by_key(|c| std::cmp::Reverse(c.1));
-                    alts.extend(cands.into_iter().take(3).map(|(id, _)| (id, 0.6)));
+                    best = cands.first().map(|c| c.2.clone());
+                    alts.extend(cands.into_iter().take(3).map(|(id, _, _)| (id, 0.6)));
                 }
             }
-            out.push((w, alts));
+            out.push((w, alts, best));
         }
         Ok(out)
     }
@@ -333,7 +388,7 @@ impl SearchIndex {
         let mut covered = vec![0u64; n_docs];
         let mut touched: Vec<u32> = Vec::new();
         let (k1, b) = (1.2f32, 0.5f32);
-        for (ci, (_, alts)) in concepts.iter().enumerate().take(64) {
+        for (ci, (_, alts, _)) in concepts.iter().enumerate().take(64) {
             for &(word, weight) in alts {
                 let df = (self.offsets[word as usize + 1] - self.offsets[word as usize]) as f32;
                 let idf = ((n_docs as f32 - df + 0.5) / (df + 0.5) + 1.0).ln();
@@ -353,6 +408,20 @@ impl SearchIndex {
         }
         let n_concepts = concepts.len().min(64) as f32;
         let phrase = words(&query.to_lowercase()).join(" ");
+        // Docs that one of their terms names exactly.
+        let mut exact_key: Vec<String> =
+            concepts.iter().filter_map(|(_, _, b)| b.clone()).collect();
+        exact_key.sort();
+        exact_key.dedup();
+        let exact_key = exact_key.join(" ");
+        let start = self
+            .phrases
+            .partition_point(|(k, _)| k.as_str() < exact_key.as_str());
+        let exact: Vec<u32> = self.phrases[start..]
+            .iter()
+            .take_while(|(k, _)| *k == exact_key)
+            .map(|(_, d)| *d)
+            .collect();
         let mut ranked: Vec<(f32, u32)> = touched
             .into_iter()
             .filter(|&d| allowed(&self.docs[d as usize]))
@@ -365,6 +434,9 @@ impl SearchIndex {
                 }
                 if doc.billable {
                     s *= 1.05;
+                }
+                if exact.contains(&d) {
+                    s *= 20.0;
                 }
                 (s, d)
             })
@@ -382,7 +454,7 @@ impl SearchIndex {
                 .iter()
                 .enumerate()
                 .filter(|(ci, _)| covered[d as usize] & (1 << ci) != 0)
-                .map(|(_, (w, _))| w.clone())
+                .map(|(_, (w, _, _))| w.clone())
                 .collect();
             hits.push(SearchHit {
                 code: normalize::display(doc.system, &doc.key),
@@ -408,6 +480,7 @@ mod tests {
             title: title.into(),
             billable: true,
             fields: vec![],
+            terms: vec![],
         }
     }
 
@@ -423,7 +496,14 @@ mod tests {
                     "Type 2 diabetes mellitus with diabetic nephropathy",
                 ),
                 doc("E119", "Type 2 diabetes mellitus without complications"),
-                doc("I10", "Essential (primary) hypertension"),
+                DocInput {
+                    terms: vec![
+                        "hypertension (arterial) (benign) (essential)".into(),
+                        "high blood pressure".into(),
+                    ],
+                    ..doc("I10", "Essential (primary) hypertension")
+                },
+                doc("I1A0", "Resistant hypertension"),
                 doc("N183", "Chronic kidney disease, stage 3 (moderate)"),
                 doc("J449", "Chronic obstructive pulmonary disease, unspecified"),
             ],
@@ -458,6 +538,16 @@ mod tests {
         assert_eq!(top("T2DM renal disease"), "E11.22");
         assert_eq!(top("diabetis mellitus nephropaty"), "E11.21");
         assert_eq!(top("hypertensoin"), "I10");
+    }
+
+    #[test]
+    fn a_term_named_exactly_ranks_first() {
+        assert_eq!(
+            term_key("Hypertension (arterial) (benign) NOS"),
+            "hypertens"
+        );
+        assert_eq!(top("hypertension"), "I10");
+        assert_eq!(top("high blood pressure"), "I10");
     }
 
     #[test]
