@@ -13,6 +13,7 @@ pub mod abbrev;
 pub mod cpt;
 pub mod engine;
 pub mod error;
+pub mod fuzzing;
 pub mod hcpcs;
 pub mod icd10cm;
 pub mod icd11;

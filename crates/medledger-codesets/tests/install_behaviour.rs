@@ -262,3 +262,113 @@ fn a_matching_published_checksum_is_recorded() {
             .all(|(_, ok)| *ok)
     );
 }
+
+#[test]
+fn ncci_cpt_and_hcpcs_tables_answer_through_the_engine() {
+    let from = fixture_dir(&[
+        ("ncci/ccipra-v321r0-f1.txt", "ncci/ccipra-v321r0-f1.txt"),
+        ("ncci/ccipra-v321r0-f2.txt", "ncci/ccipra-v321r0-f2.txt"),
+        (
+            "ncci/MCR_MUE_PractitionerServices_Eff_04-01-2026.csv",
+            "ncci/MCR_MUE_PractitionerServices_Eff_04-01-2026.csv",
+        ),
+        ("ncci/AOC_V2026Q2-MCR.txt", "ncci/AOC_V2026Q2-MCR.txt"),
+        ("hcpcs/test-hcpcs-file.zip", "hcpcs/test-hcpcs-file.zip"),
+    ]);
+    let data = tempfile::tempdir().expect("tempdir");
+    let cpt = common::fixtures().join("cpt/licensed-cpt-sample.txt");
+    let report = install(
+        data.path(),
+        &InstallOptions {
+            from: from.path().to_path_buf(),
+            cpt: Some(cpt),
+            force: false,
+        },
+        &NoProgress,
+    )
+    .expect("installs");
+    let ids: Vec<&str> = report.installed.iter().map(|c| c.id.as_str()).collect();
+    assert!(ids.contains(&"ncci-ptp-practitioner-v321r0"), "{ids:?}");
+    assert!(ids.contains(&"cpt-user"), "{ids:?}");
+    let e = Engine::open(data.path()).expect("open");
+
+    // The two PTP files of one quarter are one table.
+    let (_, ptp) = &e.ptp_tables().expect("ok")[0];
+    assert_eq!(ptp.edits.len(), 4);
+    let a = e.ptp("29880", "29881", date("2026-04-15")).expect("ptp");
+    assert_eq!(a.edits.len(), 1, "found in either order");
+    assert_eq!(a.edits[0].1.modifier_indicator, 0);
+    let a = e.ptp("29881", "20610", date("2026-04-15")).expect("ptp");
+    assert_eq!(
+        a.edits[0].1.rationale,
+        "Standards of medical / surgical practice"
+    );
+    assert!(
+        e.ptp("99213", "99214", date("2026-04-15"))
+            .expect("ptp")
+            .edits
+            .is_empty()
+    );
+
+    let mue = e.mue_tables().expect("ok");
+    assert_eq!(mue[0].1.get("20610").map(|m| m.value), Some(2));
+    let (_, aoc) = e.aoc_table().expect("ok").expect("aoc");
+    assert!(aoc.is_addon("22552"));
+
+    // CPT: numbers and the user's descriptors only from the user's file.
+    let v = e.validate_one("99213", None, None).expect("validate");
+    assert!(v.valid, "{v:?}");
+    assert_eq!(
+        v.title.as_deref(),
+        Some("Synthetic test descriptor for an office visit")
+    );
+    assert_eq!(
+        e.validate_one("99499", None, None)
+            .expect("validate")
+            .reason,
+        "unknown"
+    );
+
+    // HCPCS per-code dates.
+    assert_eq!(
+        e.validate_one("G0552", Some(date("2026-02-01")), None)
+            .expect("v")
+            .reason,
+        "valid"
+    );
+    assert_eq!(
+        e.validate_one("G0552", Some(date("2024-02-01")), None)
+            .expect("v")
+            .reason,
+        "not_yet_effective"
+    );
+    assert_eq!(
+        e.validate_one("A9999", Some(date("2026-02-01")), None)
+            .expect("v")
+            .reason,
+        "terminated"
+    );
+    assert_eq!(
+        e.validate_one("A9999", Some(date("2019-02-01")), None)
+            .expect("v")
+            .reason,
+        "valid"
+    );
+    let (_, h) = e.hcpcs_for(None).expect("ok").expect("hcpcs");
+    assert_eq!(h.processing_note("0002"), Some("TEST NOTE ONE CONTINUED."));
+}
+
+#[test]
+fn without_a_cpt_file_cpt_codes_are_not_validated() {
+    let from = fixture_dir(&[(
+        "icd10cm/icd10cm_tabular_2026.xml",
+        "icd10cm_tabular_2026.xml",
+    )]);
+    let data = tempfile::tempdir().expect("tempdir");
+    install(data.path(), &opts(from.path()), &NoProgress).expect("installs");
+    let e = Engine::open(data.path()).expect("open");
+    let v = e.validate_one("99213", None, None).expect("validate");
+    assert!(!v.valid);
+    assert_eq!(v.reason, "not_installed");
+    assert!(v.message.contains("--cpt"), "{}", v.message);
+}
