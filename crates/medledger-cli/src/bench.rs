@@ -129,6 +129,13 @@ pub fn run(args: &BenchArgs, _data_dir: Option<PathBuf>, json: bool) -> Result<(
     let install_seconds = started.elapsed().as_secs_f64();
 
     let exe = std::env::current_exe().context("cannot find the medledger executable")?;
+    // One settling run: the snapshots were just written. Every measured run
+    // is a new process that opens the index and answers.
+    Command::new(&exe)
+        .arg("--data-dir")
+        .arg(&tmp)
+        .args(["code", "show", "E11.9"])
+        .output()?;
     let mut cold = Vec::new();
     for i in 0..args.cold_runs {
         let code = SHOW_CODES[i % SHOW_CODES.len()];
@@ -161,6 +168,18 @@ pub fn run(args: &BenchArgs, _data_dir: Option<PathBuf>, json: bool) -> Result<(
         }
     }
     show.sort_by(f64::total_cmp);
+    if std::env::var_os("MEDLEDGER_TIMINGS").is_some() {
+        for c in SHOW_CODES {
+            let t = Instant::now();
+            for _ in 0..2_000 {
+                std::hint::black_box(engine.show(c, None, None)?);
+            }
+            eprintln!(
+                "show {c}: {:.2} µs",
+                t.elapsed().as_secs_f64() * 1e6 / 2_000.0
+            );
+        }
+    }
     let show_mean = show.iter().sum::<f64>() / show.len() as f64;
 
     let opts = SearchOptions {
@@ -169,15 +188,24 @@ pub fn run(args: &BenchArgs, _data_dir: Option<PathBuf>, json: bool) -> Result<(
     };
     engine.search("warm up", &opts)?;
     let mut search = Vec::new();
+    let mut slowest = vec![0f64; QUERIES.len()];
     for _ in 0..args.search_rounds {
-        for q in QUERIES {
+        for (i, q) in QUERIES.iter().enumerate() {
             let t = Instant::now();
             let hits = engine.search(q, &opts)?;
-            search.push(t.elapsed().as_secs_f64() * 1e3);
+            let ms = t.elapsed().as_secs_f64() * 1e3;
+            search.push(ms);
+            slowest[i] = slowest[i].max(ms);
             std::hint::black_box(hits);
         }
     }
     search.sort_by(f64::total_cmp);
+    let mut by_query: Vec<(f64, &str)> = slowest
+        .iter()
+        .copied()
+        .zip(QUERIES.iter().copied())
+        .collect();
+    by_query.sort_by(|a, b| b.0.total_cmp(&a.0));
 
     // Open everything else too, then read memory.
     engine
@@ -224,6 +252,12 @@ pub fn run(args: &BenchArgs, _data_dir: Option<PathBuf>, json: bool) -> Result<(
             figures.search_ms_max,
             search.len()
         );
+        let top: Vec<String> = by_query
+            .iter()
+            .take(3)
+            .map(|(ms, q)| format!("{q:?} {ms:.2} ms"))
+            .collect();
+        println!("slowest queries       {}", top.join(", "));
         println!(
             "resident memory       {:>8.1} MB with everything open (peak {:.1} MB, includes the install)",
             figures.rss_mb_everything_open, figures.peak_rss_mb

@@ -4,6 +4,11 @@
 //! The data directory comes from `--data-dir`, else `MEDLEDGER_DATA`, else
 //! the user's data directory.
 
+/// Loading the installed index is allocation-bound (tens of thousands of
+/// small strings); mimalloc makes a cold `code show` markedly faster.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod bench;
 mod download;
 mod output;

@@ -103,7 +103,7 @@ pub fn detail(d: &CodeDetail, json: bool) -> Result<()> {
         println!("  inclusion: {t}");
     }
     for n in &d.notes {
-        for t in &n.texts {
+        for t in n.texts.iter() {
             println!("  {} [{}]: {t}", n.label, n.from);
         }
     }

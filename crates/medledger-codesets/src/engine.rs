@@ -24,6 +24,9 @@ pub struct Engine {
     dir: PathBuf,
     manifest: Manifest,
     cache: Mutex<HashMap<String, Arc<dyn Any + Send + Sync>>>,
+    /// ICD-10-CM tabular releases by effective date, with the last date of
+    /// service each applies to.
+    tabulars: Vec<(ComponentMeta, Option<Date>)>,
 }
 
 /// Which release answered, and how well it fits the date of service.
@@ -58,10 +61,34 @@ impl Engine {
     }
 
     pub fn with_manifest(dir: PathBuf, manifest: Manifest) -> Engine {
+        let mut metas: Vec<ComponentMeta> = manifest
+            .of_kind(ComponentKind::Icd10cmTabular)
+            .cloned()
+            .collect();
+        metas.sort_by_key(|m| m.effective_from);
+        let ends: Vec<Option<Date>> = (0..metas.len())
+            .map(|i| {
+                let fy_end = metas[i]
+                    .release
+                    .parse::<i16>()
+                    .ok()
+                    .and_then(|y| Date::new(y, 9, 30).ok());
+                let next = metas
+                    .get(i + 1)
+                    .and_then(|n| n.effective_from)
+                    .and_then(|d| d.yesterday().ok());
+                match (fy_end, next) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                }
+            })
+            .collect();
+        let tabulars = metas.into_iter().zip(ends).collect();
         Engine {
             dir,
             manifest,
             cache: Mutex::new(HashMap::new()),
+            tabulars,
         }
     }
 
@@ -79,7 +106,14 @@ impl Engine {
         {
             return Ok(v);
         }
+        let started = std::time::Instant::now();
         let value: Arc<T> = Arc::new(store::read_snapshot(&self.dir, file)?);
+        if std::env::var_os("MEDLEDGER_TIMINGS").is_some() {
+            eprintln!(
+                "loaded {file} in {:.1} ms",
+                started.elapsed().as_secs_f64() * 1e3
+            );
+        }
         if let Ok(mut c) = self.cache.lock() {
             c.insert(file.to_string(), value.clone());
         }
@@ -106,68 +140,41 @@ impl Engine {
     /// None). A release of the same fiscal year is used, with a warning,
     /// when no installed release starts on or before the date.
     pub fn tabular_for(&self, dos: Option<Date>) -> Result<Option<(ReleaseChoice, Arc<Tabular>)>> {
-        let mut metas: Vec<&ComponentMeta> = self
-            .manifest
-            .of_kind(ComponentKind::Icd10cmTabular)
-            .collect();
-        metas.sort_by_key(|m| m.effective_from);
-        let ends: Vec<Option<Date>> = (0..metas.len())
-            .map(|i| {
-                let fy_end = metas[i]
-                    .release
-                    .parse::<i16>()
-                    .ok()
-                    .and_then(|y| Date::new(y, 9, 30).ok());
-                let next = metas
-                    .get(i + 1)
-                    .and_then(|n| n.effective_from)
-                    .and_then(|d| d.yesterday().ok());
-                match (fy_end, next) {
-                    (Some(a), Some(b)) => Some(a.min(b)),
-                    (a, b) => a.or(b),
-                }
-            })
-            .collect();
+        let releases = &self.tabulars;
         let choose =
             |i: usize, warning: Option<String>| -> Result<Option<(ReleaseChoice, Arc<Tabular>)>> {
-                let m = metas[i];
+                let (m, end) = &releases[i];
                 let t = self.load::<Tabular>(&m.file)?;
-                Ok(Some((
-                    ReleaseChoice {
-                        id: m.id.clone(),
-                        release: m.release.clone(),
-                        effective_from: m.effective_from,
-                        effective_to: ends[i],
-                        warning,
-                    },
-                    t,
-                )))
+                let choice = ReleaseChoice {
+                    id: m.id.clone(),
+                    release: m.release.clone(),
+                    effective_from: m.effective_from,
+                    effective_to: *end,
+                    warning,
+                };
+                Ok(Some((choice, t)))
             };
-        if metas.is_empty() {
+        if releases.is_empty() {
             return Ok(None);
         }
         let Some(dos) = dos else {
-            return choose(metas.len() - 1, None);
+            return choose(releases.len() - 1, None);
         };
-        for i in (0..metas.len()).rev() {
-            let starts = metas[i].effective_from.is_none_or(|e| e <= dos);
-            let ends_ok = ends[i].is_none_or(|e| dos <= e);
-            if starts && ends_ok {
+        for (i, (m, end)) in releases.iter().enumerate().rev() {
+            if m.effective_from.is_none_or(|e| e <= dos) && end.is_none_or(|e| dos <= e) {
                 return choose(i, None);
             }
         }
         let fy = fiscal_year(dos);
-        if let Some(i) = metas
+        if let Some(i) = releases
             .iter()
-            .rposition(|m| m.release.parse::<i16>().ok() == Some(fy))
+            .rposition(|(m, _)| m.release.parse::<i16>().ok() == Some(fy))
         {
+            let m = &releases[i].0;
             let warning = format!(
                 "no ICD-10-CM release installed starts on or before {dos}; using FY{fy} release {} (effective {}); codes added in that update may not yet have been valid on {dos}",
-                metas[i].id,
-                metas[i]
-                    .effective_from
-                    .map(|d| d.to_string())
-                    .unwrap_or_default()
+                m.id,
+                m.effective_from.map(|d| d.to_string()).unwrap_or_default()
             );
             return choose(i, Some(warning));
         }
@@ -431,7 +438,7 @@ pub struct NoteOut {
     /// Where the note is written: the code itself, an ancestor, the block
     /// or the chapter.
     pub from: String,
-    pub texts: Vec<String>,
+    pub texts: Arc<Vec<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -1198,12 +1205,14 @@ pub struct MapResult {
     pub note: String,
 }
 
-fn target_from_row(r: &icd11::MapRow) -> MapTarget {
+/// A target straight from a published 10-to-11 table row.
+fn target_from_cells(c: &[&str]) -> MapTarget {
+    let get = |i: usize| c.get(i).copied().unwrap_or("");
     MapTarget {
-        code: r.icd11_code.clone(),
-        title: r.icd11_title.clone(),
-        kind: r.icd11_kind.clone(),
-        uri: Some(r.icd11_uri.clone()),
+        code: Some(get(9).to_string()).filter(|s| !s.is_empty()),
+        title: get(11).to_string(),
+        kind: get(5).to_string(),
+        uri: Some(get(8).to_string()),
         in_icd10cm: None,
         icd10cm_billable: None,
     }
@@ -1230,45 +1239,48 @@ impl Engine {
             return Ok(None);
         };
         // Candidate WHO ICD-10 codes: the code, then its ancestors.
-        let mut candidates: Vec<String> = Vec::new();
-        let mut k = key.to_string();
-        while k.len() >= 3 {
-            candidates.push(k.clone());
-            k.pop();
-        }
-        for (n, cand) in candidates.iter().enumerate() {
-            let m = maps.icd10_to_icd11(&normalize::icd10cm_display(cand));
-            if m.primary.is_none() && m.choices.is_empty() {
+        for len in (3..=key.len()).rev() {
+            let Some(cand) = key.get(..len) else { continue };
+            let one = maps.to_icd11_one.find(cand);
+            let multi = maps.to_icd11_multiple.find(cand);
+            if one.is_empty() && multi.is_empty() {
                 continue;
             }
-            let via = (n > 0).then(|| normalize::icd10cm_display(cand));
-            let note = match &via {
+            let via = (len < key.len()).then(|| normalize::icd10cm_display(cand));
+            let mut note = match &via {
                 Some(v) => format!(
                     "{} is an ICD-10-CM extension of WHO ICD-10 {v}: the map is read at {v} and may be broader than the ICD-10-CM code",
                     normalize::icd10cm_display(key)
                 ),
                 None => "read directly from the WHO ICD-10 to ICD-11 map".to_string(),
             };
-            let choices: Vec<MapTarget> = m.choices.iter().map(target_from_row).collect();
-            let note = if choices.len() > 1 {
-                format!(
+            let choices: Vec<MapTarget> = multi
+                .iter()
+                .map(|&r| target_from_cells(&maps.to_icd11_multiple.row(r)))
+                .collect();
+            if choices.len() > 1 {
+                note = format!(
                     "{note}; {} candidate targets: the auditor chooses",
                     choices.len()
-                )
-            } else {
-                note
+                );
+            }
+            let equivalence = match &via {
+                Some(_) => Some("broader (via WHO ICD-10 ancestor)".to_string()),
+                None => maps
+                    .foundation
+                    .find(cand)
+                    .first()
+                    .and_then(|&r| maps.foundation.row(r).get(7).map(|s| s.to_string())),
             };
             return Ok(Some(MapResult {
                 from: normalize::icd10cm_display(key),
                 from_system: System::Icd10Cm,
                 to_system: System::Icd11,
-                equivalence: if via.is_some() {
-                    Some("broader (via WHO ICD-10 ancestor)".into())
-                } else {
-                    m.equivalence.clone()
-                },
+                equivalence,
                 via,
-                primary: m.primary.as_ref().map(target_from_row),
+                primary: one
+                    .first()
+                    .map(|&r| target_from_cells(&maps.to_icd11_one.row(r))),
                 choices,
                 maps_version: meta.release.clone(),
                 note,

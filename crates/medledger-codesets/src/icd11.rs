@@ -375,16 +375,83 @@ pub struct FoundationEquivalence {
     pub score: Option<i32>,
 }
 
+/// One WHO mapping table kept as published: its rows (tab-separated
+/// lines) in one string with offsets, and an index of rows sorted by the
+/// lookup code. Loading it is a few large copies, not one allocation per
+/// cell, and look-ups allocate nothing.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MapTable {
+    pub header: Vec<String>,
+    text: String,
+    /// Row i is `text[starts[i]..starts[i + 1]]`.
+    starts: Vec<u32>,
+    keys: String,
+    key_starts: Vec<u32>,
+    /// Row numbers sorted by key, file order within a key.
+    order: Vec<u32>,
+}
+
+impl MapTable {
+    pub fn len(&self) -> usize {
+        self.starts.len().saturating_sub(1)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn push(&mut self, line: &str, key: &str) {
+        if self.starts.is_empty() {
+            self.starts.push(0);
+            self.key_starts.push(0);
+        }
+        self.text.push_str(line);
+        self.starts.push(self.text.len() as u32);
+        self.keys.push_str(key);
+        self.key_starts.push(self.keys.len() as u32);
+    }
+
+    fn finish(&mut self) {
+        let mut order: Vec<u32> = (0..self.len() as u32).collect();
+        order.sort_by(|a, b| self.key(*a).cmp(self.key(*b)).then(a.cmp(b)));
+        self.order = order;
+    }
+
+    fn key(&self, row: u32) -> &str {
+        let r = row as usize;
+        &self.keys[self.key_starts[r] as usize..self.key_starts[r + 1] as usize]
+    }
+
+    /// The cells of a row, as published.
+    pub fn row(&self, row: u32) -> Vec<&str> {
+        let r = row as usize;
+        self.text[self.starts[r] as usize..self.starts[r + 1] as usize]
+            .split('\t')
+            .map(str::trim)
+            .collect()
+    }
+
+    /// Rows whose lookup code has this key, in file order.
+    pub fn find(&self, key: &str) -> Vec<u32> {
+        let start = self.order.partition_point(|&r| self.key(r) < key);
+        self.order[start..]
+            .iter()
+            .take_while(|&&r| self.key(r) == key)
+            .copied()
+            .collect()
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct WhoMaps {
     pub version: String,
-    /// Sorted by ICD-10 code key (stable: file order within a code).
-    pub to_icd11_one: Vec<MapRow>,
-    pub to_icd11_multiple: Vec<MapRow>,
-    /// Sorted by ICD-11 code key.
-    pub to_icd10: Vec<Icd11To10Row>,
-    /// Sorted by ICD-10 code key.
-    pub foundation: Vec<FoundationEquivalence>,
+    /// Keyed by ICD-10 code.
+    pub to_icd11_one: MapTable,
+    pub to_icd11_multiple: MapTable,
+    /// Keyed by ICD-11 code.
+    pub to_icd10: MapTable,
+    /// Keyed by ICD-10 code.
+    pub foundation: MapTable,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -443,81 +510,43 @@ pub fn parse_map_file(
     if let Some(v) = map_version(header) {
         into.version = v;
     }
-    let need = match kind {
-        MapFile::TenToElevenOne | MapFile::TenToElevenMultiple => 12,
-        MapFile::ElevenToTen => 7,
-        MapFile::FoundationTenToEleven => 9,
+    let (need, key_col) = match kind {
+        MapFile::TenToElevenOne | MapFile::TenToElevenMultiple => (12, 2),
+        MapFile::ElevenToTen => (7, 1),
+        MapFile::FoundationTenToEleven => (8, 2),
     };
-    let mut count = 0usize;
+    let table = match kind {
+        MapFile::TenToElevenOne => &mut into.to_icd11_one,
+        MapFile::TenToElevenMultiple => &mut into.to_icd11_multiple,
+        MapFile::ElevenToTen => &mut into.to_icd10,
+        MapFile::FoundationTenToEleven => &mut into.foundation,
+    };
+    table.header = names.iter().map(|s| s.to_string()).collect();
     for (i, line) in lines {
+        let line = line.trim_end_matches('\r');
         if line.trim().is_empty() {
             continue;
         }
-        let f: Vec<&str> = line.split('\t').map(str::trim).collect();
-        if f.len() < need {
+        let n = line.split('\t').count();
+        if n < need {
             return Err(Error::parse(
                 Position::file(file_name)
                     .line(i as u64 + 1)
-                    .element(format!(
-                        "column {}",
-                        names.get(f.len()).copied().unwrap_or("?")
-                    )),
-                format!("row has {} columns, expected {need}", f.len()),
+                    .element(format!("column {}", names.get(n).copied().unwrap_or("?"))),
+                format!("row has {n} columns, expected {need}"),
             ));
         }
-        let opt = |s: &str| Some(s.to_string()).filter(|s| !s.is_empty());
-        match kind {
-            MapFile::TenToElevenOne | MapFile::TenToElevenMultiple => {
-                let row = MapRow {
-                    icd10_kind: f[0].to_string(),
-                    icd10_code: f[2].to_string(),
-                    icd10_title: f[4].to_string(),
-                    icd11_kind: f[5].to_string(),
-                    icd11_uri: f[8].to_string(),
-                    icd11_code: opt(f[9]),
-                    icd11_chapter: f[10].to_string(),
-                    icd11_title: f[11].to_string(),
-                };
-                if kind == MapFile::TenToElevenOne {
-                    into.to_icd11_one.push(row)
-                } else {
-                    into.to_icd11_multiple.push(row)
-                }
-            }
-            MapFile::ElevenToTen => into.to_icd10.push(Icd11To10Row {
-                icd11_uri: f[0].to_string(),
-                icd11_code: opt(f[1]),
-                icd11_chapter: f[2].to_string(),
-                icd11_title: f[3].to_string(),
-                icd10_code: f[4].to_string(),
-                icd10_chapter: f[5].to_string(),
-                icd10_title: f[6].to_string(),
-            }),
-            MapFile::FoundationTenToEleven => into.foundation.push(FoundationEquivalence {
-                icd10_code: f[2].to_string(),
-                foundation_uri: f[5].to_string(),
-                icd11_title: f[6].to_string(),
-                equivalence: f[7].to_string(),
-                score: f.get(8).and_then(|s| s.parse().ok()),
-            }),
-        }
-        count += 1;
+        let key = line
+            .split('\t')
+            .nth(key_col)
+            .map(normalize::key)
+            .unwrap_or_default();
+        table.push(line, &key);
     }
-    if count == 0 {
+    if table.is_empty() {
         return Err(Error::parse(Position::file(file_name), "no mapping rows"));
     }
-    into.to_icd11_one
-        .sort_by_cached_key(|r| normalize::key(&r.icd10_code));
-    into.to_icd11_multiple
-        .sort_by_cached_key(|r| normalize::key(&r.icd10_code));
-    into.to_icd10.sort_by_cached_key(|r| {
-        r.icd11_code
-            .as_deref()
-            .map(normalize::key)
-            .unwrap_or_default()
-    });
-    into.foundation
-        .sort_by_cached_key(|r| normalize::key(&r.icd10_code));
+    table.finish();
     Ok(())
 }
 
@@ -531,37 +560,86 @@ pub struct Icd10To11 {
     pub equivalence: Option<String>,
 }
 
-fn range_by<'a, T>(rows: &'a [T], key: &str, k: impl Fn(&T) -> String) -> &'a [T] {
-    let start = rows.partition_point(|r| k(r).as_str() < key);
-    let end = start + rows[start..].iter().take_while(|r| k(r) == key).count();
-    &rows[start..end]
+fn opt(s: &str) -> Option<String> {
+    Some(s.to_string()).filter(|s| !s.is_empty())
+}
+
+fn cell(cells: &[&str], i: usize) -> String {
+    cells.get(i).map(|s| s.to_string()).unwrap_or_default()
+}
+
+impl MapRow {
+    fn from_cells(c: &[&str]) -> MapRow {
+        MapRow {
+            icd10_kind: cell(c, 0),
+            icd10_code: cell(c, 2),
+            icd10_title: cell(c, 4),
+            icd11_kind: cell(c, 5),
+            icd11_uri: cell(c, 8),
+            icd11_code: c.get(9).and_then(|s| opt(s)),
+            icd11_chapter: cell(c, 10),
+            icd11_title: cell(c, 11),
+        }
+    }
 }
 
 impl WhoMaps {
     pub fn icd10_to_icd11(&self, icd10_code: &str) -> Icd10To11 {
         let key = normalize::key(icd10_code);
-        let one = range_by(&self.to_icd11_one, &key, |r| normalize::key(&r.icd10_code));
-        let multi = range_by(&self.to_icd11_multiple, &key, |r| {
-            normalize::key(&r.icd10_code)
-        });
-        let eq = range_by(&self.foundation, &key, |r| normalize::key(&r.icd10_code));
+        let rows = |t: &MapTable| -> Vec<MapRow> {
+            t.find(&key)
+                .into_iter()
+                .map(|r| MapRow::from_cells(&t.row(r)))
+                .collect()
+        };
         Icd10To11 {
             icd10_code: icd10_code.to_string(),
-            primary: one.first().cloned(),
-            choices: multi.to_vec(),
-            equivalence: eq.first().map(|e| e.equivalence.clone()),
+            primary: rows(&self.to_icd11_one).into_iter().next(),
+            choices: rows(&self.to_icd11_multiple),
+            equivalence: self
+                .foundation
+                .find(&key)
+                .first()
+                .map(|&r| cell(&self.foundation.row(r), 7)),
         }
+    }
+
+    pub fn foundation_equivalences(&self, icd10_code: &str) -> Vec<FoundationEquivalence> {
+        let key = normalize::key(icd10_code);
+        self.foundation
+            .find(&key)
+            .into_iter()
+            .map(|r| {
+                let c = self.foundation.row(r);
+                FoundationEquivalence {
+                    icd10_code: cell(&c, 2),
+                    foundation_uri: cell(&c, 5),
+                    icd11_title: cell(&c, 6),
+                    equivalence: cell(&c, 7),
+                    score: c.get(8).and_then(|s| s.parse().ok()),
+                }
+            })
+            .collect()
     }
 
     pub fn icd11_to_icd10(&self, icd11_code: &str) -> Vec<Icd11To10Row> {
         let key = normalize::key(icd11_code);
-        range_by(&self.to_icd10, &key, |r| {
-            r.icd11_code
-                .as_deref()
-                .map(normalize::key)
-                .unwrap_or_default()
-        })
-        .to_vec()
+        self.to_icd10
+            .find(&key)
+            .into_iter()
+            .map(|r| {
+                let c = self.to_icd10.row(r);
+                Icd11To10Row {
+                    icd11_uri: cell(&c, 0),
+                    icd11_code: c.get(1).and_then(|s| opt(s)),
+                    icd11_chapter: cell(&c, 2),
+                    icd11_title: cell(&c, 3),
+                    icd10_code: cell(&c, 4),
+                    icd10_chapter: cell(&c, 5),
+                    icd10_title: cell(&c, 6),
+                }
+            })
+            .collect()
     }
 }
 

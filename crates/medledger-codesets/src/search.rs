@@ -99,6 +99,8 @@ pub struct SearchIndex {
     avg_len: f32,
     /// (term key, doc), sorted: exact-term matches.
     phrases: Vec<(String, u32)>,
+    /// Docs sorted by code key, for code and code-prefix queries.
+    by_key: Vec<u32>,
 }
 
 /// One search result.
@@ -239,6 +241,8 @@ impl SearchIndex {
         } else {
             doc_len.iter().map(|&l| f32::from(l)).sum::<f32>() / doc_len.len() as f32
         };
+        let mut by_key: Vec<u32> = (0..docs.len() as u32).collect();
+        by_key.sort_by(|a, b| docs[*a as usize].key.cmp(&docs[*b as usize].key));
         Ok(SearchIndex {
             built_from,
             docs,
@@ -249,6 +253,7 @@ impl SearchIndex {
             post_tf,
             doc_len,
             avg_len,
+            by_key,
             phrases,
         })
     }
@@ -316,22 +321,38 @@ impl SearchIndex {
             if alts.is_empty() && n >= 4 && !w.chars().all(|c| c.is_ascii_digit()) {
                 let surface = fst::Map::new(self.surface.as_slice())
                     .map_err(|e| Error::Invalid(format!("search vocabulary: {e}")))?;
-                let distance = if n >= 8 { 2 } else { 1 };
-                if let Ok(lev) = fst::automaton::Levenshtein::new(&w, distance) {
-                    let mut stream = surface.search(lev).into_stream();
-                    let mut cands: Vec<(u64, usize, String)> = Vec::new();
-                    while let Some((form, id)) = stream.next() {
-                        if cands.iter().any(|(c, _, _)| *c == id) {
-                            continue;
-                        }
-                        let df =
-                            (self.offsets[id as usize + 1] - self.offsets[id as usize]) as usize;
-                        cands.push((id, df, stem(&String::from_utf8_lossy(form))));
+                let df =
+                    |id: u64| (self.offsets[id as usize + 1] - self.offsets[id as usize]) as usize;
+                let mut cands: Vec<(u64, usize, String)> = Vec::new();
+                // Swapped neighbours first: cheap, and the commonest typo.
+                let chars: Vec<char> = w.chars().collect();
+                for i in 0..chars.len().saturating_sub(1) {
+                    let mut v = chars.clone();
+                    v.swap(i, i + 1);
+                    let form: String = v.into_iter().collect();
+                    if let Some(id) = surface.get(&form)
+                        && !cands.iter().any(|(c, _, _)| *c == id)
+                    {
+                        cands.push((id, df(id), stem(&form)));
                     }
-                    cands.sort_by_key(|c| std::cmp::Reverse(c.1));
-                    best = cands.first().map(|c| c.2.clone());
-                    alts.extend(cands.into_iter().take(3).map(|(id, _, _)| (id, 0.6)));
                 }
+                for distance in [1u32, 2] {
+                    if !cands.is_empty() || (distance == 2 && n < 8) {
+                        break;
+                    }
+                    let Ok(lev) = fst::automaton::Levenshtein::new(&w, distance) else {
+                        break;
+                    };
+                    let mut stream = surface.search(lev).into_stream();
+                    while let Some((form, id)) = stream.next() {
+                        if !cands.iter().any(|(c, _, _)| *c == id) {
+                            cands.push((id, df(id), stem(&String::from_utf8_lossy(form))));
+                        }
+                    }
+                }
+                cands.sort_by_key(|c| std::cmp::Reverse(c.1));
+                best = cands.first().map(|c| c.2.clone());
+                alts.extend(cands.into_iter().take(3).map(|(id, _, _)| (id, 0.6)));
             }
             out.push((w, alts, best));
         }
@@ -353,18 +374,16 @@ impl SearchIndex {
         if !q.contains(' ') && !normalize::candidate_systems(q).is_empty()
             || (key.len() >= 3 && normalize::looks_icd10cm(&key))
         {
-            let mut exact: Vec<&Doc> = self
-                .docs
+            let start = self
+                .by_key
+                .partition_point(|&d| self.docs[d as usize].key.as_str() < key.as_str());
+            let mut exact: Vec<&Doc> = self.by_key[start..]
                 .iter()
-                .filter(|d| d.key == key && allowed(d))
+                .map(|&d| &self.docs[d as usize])
+                .take_while(|d| d.key.starts_with(&key))
+                .filter(|d| allowed(d))
                 .collect();
-            let mut prefixed: Vec<&Doc> = self
-                .docs
-                .iter()
-                .filter(|d| d.key.len() > key.len() && d.key.starts_with(&key) && allowed(d))
-                .collect();
-            prefixed.sort_by(|a, b| (a.key.len(), &a.key).cmp(&(b.key.len(), &b.key)));
-            exact.extend(prefixed);
+            exact.sort_by(|a, b| (a.key.len(), &a.key).cmp(&(b.key.len(), &b.key)));
             for (i, d) in exact.into_iter().take(limit).enumerate() {
                 hits.push(SearchHit {
                     code: normalize::display(d.system, &d.key),
@@ -429,9 +448,6 @@ impl SearchIndex {
                 let doc = &self.docs[d as usize];
                 let coverage = covered[d as usize].count_ones() as f32 / n_concepts;
                 let mut s = score[d as usize] * coverage * coverage;
-                if !phrase.is_empty() && words(&doc.title).join(" ").contains(&phrase) {
-                    s *= 1.3;
-                }
                 if doc.billable {
                     s *= 1.05;
                 }
@@ -441,13 +457,30 @@ impl SearchIndex {
                 (s, d)
             })
             .collect();
-        ranked.sort_by(|a, b| {
+        // Only the best candidates get the (costlier) phrase check.
+        let by_score = |a: &(f32, u32), b: &(f32, u32)| {
             b.0.total_cmp(&a.0).then_with(|| {
                 self.docs[a.1 as usize]
                     .key
                     .cmp(&self.docs[b.1 as usize].key)
             })
-        });
+        };
+        let keep = (limit * 4).max(64);
+        if ranked.len() > keep {
+            ranked.select_nth_unstable_by(keep, by_score);
+            ranked.truncate(keep);
+        }
+        if !phrase.is_empty() {
+            for (s, d) in ranked.iter_mut() {
+                if words(&self.docs[*d as usize].title)
+                    .join(" ")
+                    .contains(&phrase)
+                {
+                    *s *= 1.3;
+                }
+            }
+        }
+        ranked.sort_by(by_score);
         for (s, d) in ranked.into_iter().take(limit) {
             let doc = &self.docs[d as usize];
             let matched = concepts

@@ -70,7 +70,9 @@ impl NoteKind {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Note {
     pub kind: NoteKind,
-    pub texts: Vec<String>,
+    /// Shared, so that a code's inherited notes are handed out without
+    /// copying their text.
+    pub texts: std::sync::Arc<Vec<String>>,
 }
 
 /// A 7th-character definition: the characters and what each means.
@@ -368,10 +370,12 @@ pub fn parse_tabular(bytes: &[u8], file_name: &str) -> Result<Tabular> {
                                     Owner::Diag(d) => &mut tab.nodes[*d as usize].notes,
                                 };
                                 match notes.last_mut() {
-                                    Some(n) if n.kind == *kind => n.texts.push(text),
+                                    Some(n) if n.kind == *kind => {
+                                        std::sync::Arc::make_mut(&mut n.texts).push(text)
+                                    }
                                     _ => notes.push(Note {
                                         kind: *kind,
-                                        texts: vec![text],
+                                        texts: std::sync::Arc::new(vec![text]),
                                     }),
                                 }
                             }
