@@ -216,7 +216,7 @@ fn serve(dir: PathBuf, requests: usize) -> u16 {
 fn install_without_from_downloads_the_configured_sources() {
     let files = tempfile::tempdir().expect("tempdir");
     let tab = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../medledger-codesets/tests/fixtures/icd10cm/icd10cm_tabular_2026.xml");
+        .join("../medledger-codesets/tests/fixtures/icd10cm/fy2026-tabular.fixture.xml");
     std::fs::copy(&tab, files.path().join("icd10cm_tabular_2026.xml")).expect("copy");
     let sha = {
         let bytes = std::fs::read(&tab).expect("read");

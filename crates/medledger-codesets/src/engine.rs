@@ -1254,10 +1254,15 @@ impl Engine {
                 ),
                 None => "read directly from the WHO ICD-10 to ICD-11 map".to_string(),
             };
-            let choices: Vec<MapTarget> = multi
-                .iter()
-                .map(|&r| target_from_cells(&maps.to_icd11_multiple.row(r)))
-                .collect();
+            // A single row in the one-to-many table is not a choice.
+            let choices: Vec<MapTarget> = if multi.len() > 1 {
+                multi
+                    .iter()
+                    .map(|&r| target_from_cells(&maps.to_icd11_multiple.row(r)))
+                    .collect()
+            } else {
+                Vec::new()
+            };
             if choices.len() > 1 {
                 note = format!(
                     "{note}; {} candidate targets: the auditor chooses",

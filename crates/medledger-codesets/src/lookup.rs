@@ -237,9 +237,13 @@ impl Engine {
             ));
         }
         best.ok_or_else(|| {
-            Error::NotFound(format!(
-                "{path:?}: no main term matches in the installed indexes and tables"
-            ))
+            let main_missing = kind.is_none() && self.index_for(IndexKind::Main, dos).ok().flatten().is_none();
+            let hint = if main_missing {
+                "; the main Alphabetic Index (icd10cm_index_YYYY.xml) is not installed, so only the External Cause index and the Neoplasm and Drug tables were searched (try `code search`)"
+            } else {
+                ""
+            };
+            Error::NotFound(format!("{path:?}: no main term matches in the installed indexes and tables{hint}"))
         })
     }
 

@@ -23,19 +23,19 @@ fn opts(from: &std::path::Path) -> InstallOptions {
 fn two_years() -> tempfile::TempDir {
     fixture_dir(&[
         (
-            "icd10cm/icd10cm_tabular_2025.xml",
+            "icd10cm/fy2025-tabular.fixture.xml",
             "2025/icd10cm_tabular_2025.xml",
         ),
         (
-            "icd10cm/icd10cm_tabular_2026.xml",
+            "icd10cm/fy2026-tabular.fixture.xml",
             "2026/icd10cm_tabular_2026.xml",
         ),
         (
-            "icd10cm/icd10cm_order_2026.txt",
+            "icd10cm/fy2026-order.fixture.txt",
             "2026/icd10cm_order_2026.txt",
         ),
         (
-            "icd10cm/icd10cm_index_2026.xml",
+            "icd10cm/fy2026-main-index.fixture.xml",
             "2026/icd10cm_index_2026.xml",
         ),
     ])
@@ -197,7 +197,7 @@ fn a_failed_install_leaves_the_previous_release_usable() {
 
     // A published checksum that does not match.
     let sums = fixture_dir(&[(
-        "icd10cm/icd10cm_tabular_2026.xml",
+        "icd10cm/fy2026-tabular.fixture.xml",
         "icd10cm_tabular_2026.xml",
     )]);
     std::fs::write(
@@ -241,7 +241,7 @@ fn a_failed_install_leaves_the_previous_release_usable() {
 #[test]
 fn a_matching_published_checksum_is_recorded() {
     let dir = fixture_dir(&[(
-        "icd10cm/icd10cm_tabular_2026.xml",
+        "icd10cm/fy2026-tabular.fixture.xml",
         "icd10cm_tabular_2026.xml",
     )]);
     let bytes = std::fs::read(dir.path().join("icd10cm_tabular_2026.xml")).expect("read");
@@ -266,13 +266,19 @@ fn a_matching_published_checksum_is_recorded() {
 #[test]
 fn ncci_cpt_and_hcpcs_tables_answer_through_the_engine() {
     let from = fixture_dir(&[
-        ("ncci/ccipra-v321r0-f1.txt", "ncci/ccipra-v321r0-f1.txt"),
-        ("ncci/ccipra-v321r0-f2.txt", "ncci/ccipra-v321r0-f2.txt"),
         (
-            "ncci/MCR_MUE_PractitionerServices_Eff_04-01-2026.csv",
+            "ncci/ptp-practitioner-part1.fixture.txt",
+            "ncci/ccipra-v321r0-f1.txt",
+        ),
+        (
+            "ncci/ptp-practitioner-part2.fixture.txt",
+            "ncci/ccipra-v321r0-f2.txt",
+        ),
+        (
+            "ncci/mue-practitioner.fixture.csv",
             "ncci/MCR_MUE_PractitionerServices_Eff_04-01-2026.csv",
         ),
-        ("ncci/AOC_V2026Q2-MCR.txt", "ncci/AOC_V2026Q2-MCR.txt"),
+        ("ncci/add-on-codes.fixture.txt", "ncci/AOC_V2026Q2-MCR.txt"),
         ("hcpcs/test-hcpcs-file.zip", "hcpcs/test-hcpcs-file.zip"),
     ]);
     let data = tempfile::tempdir().expect("tempdir");
@@ -361,7 +367,7 @@ fn ncci_cpt_and_hcpcs_tables_answer_through_the_engine() {
 #[test]
 fn without_a_cpt_file_cpt_codes_are_not_validated() {
     let from = fixture_dir(&[(
-        "icd10cm/icd10cm_tabular_2026.xml",
+        "icd10cm/fy2026-tabular.fixture.xml",
         "icd10cm_tabular_2026.xml",
     )]);
     let data = tempfile::tempdir().expect("tempdir");

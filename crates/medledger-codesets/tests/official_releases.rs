@@ -385,6 +385,12 @@ fn index_and_table_walks_reach_codes() {
     assert_eq!(r.code.as_deref(), Some("V94.11"));
     let steps: Vec<&str> = r.path.iter().map(|s| s.term.as_str()).collect();
     assert_eq!(steps[0], "Accident (to)");
+    // Without the main Alphabetic Index (not in ../shared yet) the error says so.
+    let err = e
+        .lookup("diabetes, type 2, with, chronic kidney disease", None, None)
+        .expect_err("no main index")
+        .to_string();
+    assert!(err.contains("main Alphabetic Index"), "{err}");
     // "see" references are followed.
     let r = e
         .lookup("accident, car", Some(IndexKind::ExternalCause), None)
@@ -404,6 +410,23 @@ fn maps_between_icd10_and_icd11() {
         Some("5A11")
     );
     assert!(m.via.is_none());
+    // One-to-many: WHO lists 33 ICD-11 targets for Q92.2; all are offered, none is picked.
+    let many = e.map("Q92.2", System::Icd11).expect("map");
+    assert_eq!(many.choices.len(), 33);
+    assert!(
+        many.choices
+            .iter()
+            .all(|c| c.code.as_deref().is_some_and(|x| x.starts_with("LD41")))
+    );
+    assert!(many.note.contains("the auditor chooses"), "{}", many.note);
+    // An ICD-10-CM code deeper than WHO ICD-10 is mapped at its WHO ancestor, and says so.
+    let cm = e.map("E11.22", System::Icd11).expect("map");
+    assert_eq!(cm.via.as_deref(), Some("E11.2"));
+    assert!(
+        cm.equivalence
+            .as_deref()
+            .is_some_and(|q| q.contains("broader"))
+    );
     let back = e.map("5A11", System::Icd10Cm).expect("back");
     assert!(
         back.primary

@@ -9,7 +9,7 @@ use quick_xml::Reader;
 use quick_xml::events::Event;
 use serde::{Deserialize, Serialize};
 
-use super::xml::{as_text, error_at, resolve_ref, squash};
+use super::xml::{as_text, digit_attr, error_at, next_event, resolve_ref, squash, truncated};
 use crate::error::Result;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
@@ -151,16 +151,7 @@ pub fn parse_index(bytes: &[u8], file_name: &str) -> Result<IndexTree> {
     let mut saw_root = false;
 
     loop {
-        let pos = reader.buffer_position();
-        let event = reader.read_event().map_err(|e| {
-            error_at(
-                file_name,
-                bytes,
-                reader.error_position(),
-                &stack,
-                format!("malformed XML: {e}"),
-            )
-        })?;
+        let (pos, event) = next_event(&mut reader, file_name, bytes, &stack)?;
         match event {
             Event::Start(e) => {
                 let name = e.name().as_ref().to_string();
@@ -181,13 +172,9 @@ pub fn parse_index(bytes: &[u8], file_name: &str) -> Result<IndexTree> {
                         let level = if name == "mainTerm" {
                             0
                         } else {
-                            let lv = e
-                                .try_get_attribute("level")
-                                .ok()
-                                .flatten()
-                                .and_then(|a| a.value.trim().parse::<u8>().ok());
+                            let lv = digit_attr(&e, "level");
                             match lv {
-                                Some(l) if (1..=9).contains(&l) => l,
+                                Some(l) => l,
                                 _ => {
                                     return Err(error_at(
                                         file_name,
@@ -233,13 +220,9 @@ pub fn parse_index(bytes: &[u8], file_name: &str) -> Result<IndexTree> {
                     "nemod" => title_state = TitleState::Nemod,
                     "old" => title_state = TitleState::Old,
                     "cell" | "head" => {
-                        let c = e
-                            .try_get_attribute("col")
-                            .ok()
-                            .flatten()
-                            .and_then(|a| a.value.trim().parse::<u8>().ok());
+                        let c = digit_attr(&e, "col");
                         col = match c {
-                            Some(c) if (1..=9).contains(&c) => c,
+                            Some(c) => c,
                             _ => {
                                 return Err(error_at(
                                     file_name,
@@ -358,13 +341,7 @@ pub fn parse_index(bytes: &[u8], file_name: &str) -> Result<IndexTree> {
         }
     }
     if !stack.is_empty() {
-        return Err(error_at(
-            file_name,
-            bytes,
-            bytes.len() as u64,
-            &stack,
-            "file ends before its elements are closed (truncated?)",
-        ));
+        return Err(truncated(file_name, bytes, &stack));
     }
     if !saw_root || tree.terms.is_empty() {
         return Err(error_at(

@@ -10,7 +10,7 @@ use quick_xml::Reader;
 use quick_xml::events::Event;
 use serde::{Deserialize, Serialize};
 
-use super::xml::{as_text, error_at, resolve_ref, squash};
+use super::xml::{as_text, attr, error_at, next_event, resolve_ref, squash, truncated};
 use crate::error::Result;
 use crate::normalize;
 
@@ -164,16 +164,7 @@ pub fn parse_tabular(bytes: &[u8], file_name: &str) -> Result<Tabular> {
     let mut saw_root = false;
 
     loop {
-        let pos = reader.buffer_position();
-        let event = reader.read_event().map_err(|e| {
-            error_at(
-                file_name,
-                bytes,
-                reader.error_position(),
-                &stack,
-                format!("malformed XML: {e}"),
-            )
-        })?;
+        let (pos, event) = next_event(&mut reader, file_name, bytes, &stack)?;
         match event {
             Event::Start(e) => {
                 let name = e.name().as_ref().to_string();
@@ -211,12 +202,7 @@ pub fn parse_tabular(bytes: &[u8], file_name: &str) -> Result<Tabular> {
                                 ));
                             }
                         };
-                        let id = e
-                            .try_get_attribute("id")
-                            .ok()
-                            .flatten()
-                            .map(|a| a.value.to_string())
-                            .unwrap_or_default();
+                        let id = attr(&e, "id").unwrap_or_default();
                         tab.sections.push(Section {
                             id,
                             desc: String::new(),
@@ -267,11 +253,7 @@ pub fn parse_tabular(bytes: &[u8], file_name: &str) -> Result<Tabular> {
                         }
                     },
                     "extension" => {
-                        let c = e
-                            .try_get_attribute("char")
-                            .ok()
-                            .flatten()
-                            .and_then(|a| a.value.chars().next());
+                        let c = attr(&e, "char").and_then(|v| v.chars().next());
                         match c {
                             Some(c) if c.is_ascii_alphanumeric() => {
                                 ext_char = Some(c.to_ascii_uppercase())
@@ -420,13 +402,7 @@ pub fn parse_tabular(bytes: &[u8], file_name: &str) -> Result<Tabular> {
         }
     }
     if !stack.is_empty() {
-        return Err(error_at(
-            file_name,
-            bytes,
-            bytes.len() as u64,
-            &stack,
-            "file ends before its elements are closed (truncated?)",
-        ));
+        return Err(truncated(file_name, bytes, &stack));
     }
     if !saw_root || tab.chapters.is_empty() || tab.nodes.is_empty() {
         return Err(error_at(

@@ -66,3 +66,50 @@ pub(crate) fn as_text<'a>(file: &str, bytes: &'a [u8]) -> Result<&'a str, Error>
         )
     })
 }
+
+/// An attribute's value, if present.
+pub(crate) fn attr(e: &quick_xml::events::BytesStart<'_>, name: &str) -> Option<String> {
+    e.try_get_attribute(name)
+        .ok()
+        .flatten()
+        .map(|a| a.value.trim().to_string())
+}
+
+/// A numeric attribute between 1 and 9 (index `level`, table `col`).
+pub(crate) fn digit_attr(e: &quick_xml::events::BytesStart<'_>, name: &str) -> Option<u8> {
+    attr(e, name)
+        .and_then(|v| v.parse::<u8>().ok())
+        .filter(|n| (1..=9).contains(n))
+}
+
+/// Reads the next event, turning a syntax error into a positioned error;
+/// returns the byte offset where the event starts.
+pub(crate) fn next_event<'a>(
+    reader: &mut quick_xml::Reader<&'a [u8]>,
+    file: &str,
+    xml: &[u8],
+    stack: &[String],
+) -> Result<(u64, quick_xml::events::Event<'a>), Error> {
+    let pos = reader.buffer_position();
+    match reader.read_event() {
+        Ok(ev) => Ok((pos, ev)),
+        Err(e) => Err(error_at(
+            file,
+            xml,
+            reader.error_position(),
+            stack,
+            format!("malformed XML: {e}"),
+        )),
+    }
+}
+
+/// The error for a document whose elements are still open at its end.
+pub(crate) fn truncated(file: &str, xml: &[u8], stack: &[String]) -> Error {
+    error_at(
+        file,
+        xml,
+        xml.len() as u64,
+        stack,
+        "file ends before its elements are closed (truncated?)",
+    )
+}
