@@ -78,6 +78,11 @@ enum CodesetsCmd {
     },
     /// List installed components and the dates they apply to.
     List,
+    /// Remove installed components by id (as `codesets list` shows them).
+    Remove {
+        #[arg(required = true, num_args = 1..)]
+        ids: Vec<String>,
+    },
     /// Re-hash every installed file against the manifest.
     Verify,
 }
@@ -229,6 +234,18 @@ fn run(cli: &Cli) -> Result<()> {
         Command::Codesets(CodesetsCmd::List) => {
             let engine = open(cli)?;
             output::manifest(engine.manifest(), json)
+        }
+        Command::Codesets(CodesetsCmd::Remove { ids }) => {
+            let dir = data_dir(cli)?;
+            let removed = medledger_codesets::remove(&dir, ids, &progress::Bars::new(json))?;
+            if json {
+                println!("{}", serde_json::json!({ "removed": removed }));
+            } else {
+                for id in removed {
+                    println!("removed {id}");
+                }
+            }
+            Ok(())
         }
         Command::Codesets(CodesetsCmd::Verify) => {
             let dir = data_dir(cli)?;

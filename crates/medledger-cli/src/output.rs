@@ -155,7 +155,9 @@ pub fn hits(hits: &[SearchHit], json: bool) -> Result<()> {
         );
     }
     if hits.iter().any(|h| !h.billable) {
-        println!("(* not billable as is: a header, or needs a 7th character)");
+        println!(
+            "(* not billable as is: a header, a code that needs a 7th character, an ICD-11 non-leaf, or a terminated HCPCS code)"
+        );
     }
     Ok(())
 }

@@ -324,6 +324,14 @@ fn load_sources(
                 } else {
                     let mut used = false;
                     for member in members {
+                        // Publishers' zips also carry PDFs and spreadsheets of addenda.
+                        let lower = member.to_ascii_lowercase();
+                        if ![".xml", ".txt", ".csv", ".xlsx"]
+                            .iter()
+                            .any(|ext| lower.ends_with(ext))
+                        {
+                            continue;
+                        }
                         let data = read_member(&bytes, &rel, &member)?;
                         let member_rel = format!("{rel}!{member}");
                         if let Some(kind) = classify(&member_rel, &data) {
@@ -808,6 +816,47 @@ pub fn install(
         search_documents,
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// Removes installed components by id (or by id prefix, e.g.
+/// "icd10cm-tabular-2025"); rebuilds the search index. Returns the ids
+/// removed. Like install, the manifest is replaced last, atomically.
+pub fn remove(data_dir: &Path, ids: &[String], progress: &dyn Progress) -> Result<Vec<String>> {
+    let mut manifest = Manifest::load(data_dir)?;
+    let removed: Vec<String> = manifest
+        .components
+        .iter()
+        .filter(|c| {
+            ids.iter()
+                .any(|id| c.id == *id || (id.len() >= 6 && c.id.starts_with(id.as_str())))
+        })
+        .map(|c| c.id.clone())
+        .collect();
+    if removed.is_empty() {
+        let known: Vec<&str> = manifest.components.iter().map(|c| c.id.as_str()).collect();
+        return Err(Error::NotFound(format!(
+            "no installed component matches {ids:?}; installed: {}",
+            known.join(", ")
+        )));
+    }
+    manifest.components.retain(|c| !removed.contains(&c.id));
+    progress.stage("rebuilding the search index", 1);
+    manifest.search = if manifest.components.is_empty() {
+        None
+    } else {
+        let index = search::SearchIndex::build_from_store(data_dir, &manifest)?;
+        let documents = index.documents() as u64;
+        let (file, _) = store::write_snapshot(data_dir, "search", &index)?;
+        Some(SearchMeta {
+            file,
+            built_from: index.built_from.clone(),
+            documents,
+        })
+    };
+    progress.finish_stage();
+    manifest.save(data_dir)?;
+    store::collect_garbage(data_dir, &manifest)?;
+    Ok(removed)
 }
 
 #[cfg(test)]

@@ -26,6 +26,6 @@ pub mod store;
 
 pub use engine::Engine;
 pub use error::{Error, Position, Result};
-pub use install::{InstallOptions, InstallReport, NoProgress, Progress, install};
+pub use install::{InstallOptions, InstallReport, NoProgress, Progress, install, remove};
 pub use jiff::civil::Date;
 pub use normalize::System;

@@ -448,11 +448,17 @@ impl SearchIndex {
                 let doc = &self.docs[d as usize];
                 let coverage = covered[d as usize].count_ones() as f32 / n_concepts;
                 let mut s = score[d as usize] * coverage * coverage;
+                // ICD-11 extension codes (chapter X) never stand alone, and a
+                // terminated HCPCS code cannot be billed: both rank low.
+                let secondary = (doc.system == System::Icd11 && doc.key.starts_with('X'))
+                    || (doc.system == System::Hcpcs && !doc.billable);
+                if secondary {
+                    s *= 0.3;
+                } else if exact.contains(&d) {
+                    s *= 20.0;
+                }
                 if doc.billable {
                     s *= 1.05;
-                }
-                if exact.contains(&d) {
-                    s *= 20.0;
                 }
                 (s, d)
             })

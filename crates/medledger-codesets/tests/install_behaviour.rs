@@ -378,3 +378,33 @@ fn without_a_cpt_file_cpt_codes_are_not_validated() {
     assert_eq!(v.reason, "not_installed");
     assert!(v.message.contains("--cpt"), "{}", v.message);
 }
+
+#[test]
+fn a_release_can_be_removed_and_the_rest_keeps_working() {
+    let from = two_years();
+    let data = tempfile::tempdir().expect("tempdir");
+    install(data.path(), &opts(from.path()), &NoProgress).expect("installs");
+    let removed = medledger_codesets::remove(
+        data.path(),
+        &["icd10cm-tabular-2024-10-01".to_string()],
+        &NoProgress,
+    )
+    .expect("removes");
+    assert_eq!(removed, vec!["icd10cm-tabular-2024-10-01".to_string()]);
+    let e = Engine::open(data.path()).expect("open");
+    assert_eq!(reason(&e, "E11.9", "2025-03-01"), "no_release");
+    assert_eq!(reason(&e, "E11.9", "2025-11-01"), "valid");
+    assert!(
+        medledger_codesets::store::verify(data.path())
+            .expect("verify")
+            .iter()
+            .all(|(_, ok)| *ok)
+    );
+    let err =
+        medledger_codesets::remove(data.path(), &["nothing-like-this".to_string()], &NoProgress)
+            .expect_err("unknown id");
+    assert!(
+        err.to_string().contains("icd10cm-tabular-2025-10-01"),
+        "{err}"
+    );
+}
