@@ -36,8 +36,34 @@ pub fn install_report(r: &InstallReport, json: bool) -> Result<()> {
         "  {} published checksums verified; search index: {} documents",
         r.checksums_verified, r.search_documents
     );
+    // Group skipped files by folder and reason: a release directory can hold
+    // dozens of files that are not code-set releases (HCC, DRG tables).
+    let mut groups: Vec<(String, &str, usize)> = Vec::new();
     for (file, why) in &r.skipped {
-        println!("  - skipped {file}: {why}");
+        let folder = file
+            .split_once('/')
+            .map(|(d, _)| format!("{d}/"))
+            .unwrap_or_default();
+        match groups
+            .iter_mut()
+            .find(|(f, w, _)| *f == folder && *w == why.as_str())
+        {
+            Some(g) => g.2 += 1,
+            None => groups.push((folder, why.as_str(), 1)),
+        }
+    }
+    for (folder, why, n) in groups {
+        let what = if n == 1 {
+            "1 file".to_string()
+        } else {
+            format!("{n} files")
+        };
+        let place = if folder.is_empty() {
+            String::new()
+        } else {
+            format!(" in {folder}")
+        };
+        println!("  - skipped {what}{place}: {why}");
     }
     for w in &r.warnings {
         println!("  ! {w}");
@@ -87,10 +113,11 @@ pub fn detail(d: &CodeDetail, json: bool) -> Result<()> {
     if json {
         return print_json(d);
     }
-    let billable = if d.billable {
-        "billable"
-    } else {
-        "not billable"
+    let billable = match (d.system, d.billable) {
+        (medledger_codesets::System::Icd11, true) => "leaf",
+        (medledger_codesets::System::Icd11, false) => "has subcategories",
+        (_, true) => "billable",
+        (_, false) => "not billable",
     };
     println!("{} ({}) {} — {}", d.code, d.system, d.title, billable);
     if let Some(r) = &d.release {
