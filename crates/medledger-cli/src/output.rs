@@ -65,6 +65,9 @@ pub fn install_report(r: &InstallReport, json: bool) -> Result<()> {
         };
         println!("  - skipped {what}{place}: {why}");
     }
+    for c in &r.checks {
+        println!("  ✓ {c}");
+    }
     for w in &r.warnings {
         println!("  ! {w}");
     }
@@ -229,6 +232,7 @@ fn map_lines(m: &MapResult) {
         );
     }
     println!("    {}", m.note);
+    println!("    {}", m.attribution);
 }
 
 pub fn map(m: &MapResult, json: bool) -> Result<()> {

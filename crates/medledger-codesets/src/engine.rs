@@ -469,6 +469,8 @@ pub struct CodeDetail {
     pub icd11: Option<MapResult>,
     pub hcpcs: Option<hcpcs::HcpcsCode>,
     pub icd11_entity: Option<icd11::Icd11Entity>,
+    /// WHO's credit line, for ICD-11 codes.
+    pub attribution: Option<String>,
     pub warnings: Vec<String>,
 }
 
@@ -531,6 +533,7 @@ impl Engine {
             icd11: None,
             hcpcs: None,
             icd11_entity: None,
+            attribution: None,
             warnings: vec![],
         }
     }
@@ -761,6 +764,7 @@ impl Engine {
             warning: None,
         });
         d.icd11_entity = Some(e.clone());
+        d.attribution = Some(icd11::attribution(&meta.release));
         Ok(Some(d))
     }
 
@@ -926,7 +930,9 @@ impl Engine {
             v.completions = codes.iter().map(|c| display(c)).collect();
             v.completions_total = total;
         };
-        let out = match tab.resolve(&key) {
+        // The CDC order file, when installed, is the authority on billable status.
+        let order = self.order_file(&choice.release)?;
+        let mut out = match tab.resolve(&key) {
             Resolution::Billable { node, seventh } => {
                 v.title = Some(tab.describe(node, seventh));
                 let mut valid = true;
@@ -936,7 +942,7 @@ impl Engine {
                     display(&key),
                     choice.release
                 );
-                if let Some(order) = self.order_file(&choice.release)?
+                if let Some(order) = &order
                     && let Some(e) = order.get(&key)
                     && !e.billable
                 {
@@ -1051,6 +1057,23 @@ impl Engine {
                 }
             }
         };
+        if !out.valid
+            && matches!(
+                out.reason.as_str(),
+                "header" | "missing_7th_character" | "unknown"
+            )
+            && let Some(e) = order.as_ref().and_then(|o| o.get(&key))
+            && e.billable
+        {
+            let derived = std::mem::replace(&mut out.reason, "valid".into());
+            out.valid = true;
+            out.message = format!("{} is billable per the installed order file", display(&key));
+            out.warnings
+                .push(format!("the tabular alone would say {derived}"));
+            out.title = Some(e.long_desc.clone());
+            out.completions.clear();
+            out.completions_total = 0;
+        }
         Ok(out)
     }
 
@@ -1203,6 +1226,8 @@ pub struct MapResult {
     pub choices: Vec<MapTarget>,
     pub maps_version: String,
     pub note: String,
+    /// WHO's credit line for the ICD-11 content.
+    pub attribution: String,
 }
 
 /// A target straight from a published 10-to-11 table row.
@@ -1289,6 +1314,7 @@ impl Engine {
                 choices,
                 maps_version: meta.release.clone(),
                 note,
+                attribution: icd11::attribution(&meta.release),
             }));
         }
         Ok(None)
@@ -1344,6 +1370,7 @@ impl Engine {
             choices: if targets.len() > 1 { targets } else { vec![] },
             maps_version: meta.release.clone(),
             note,
+            attribution: icd11::attribution(&meta.release),
         })
     }
 }

@@ -9,6 +9,13 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Position, Result};
 use crate::normalize;
 
+/// Credit WHO asks for wherever ICD-11 content is shown (CC BY-ND 3.0 IGO).
+pub fn attribution(version: &str) -> String {
+    format!(
+        "ICD-11 MMS {version} and the ICD-10/ICD-11 mapping tables, © World Health Organization, CC BY-ND 3.0 IGO; read unmodified from WHO's release files"
+    )
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Icd11ClassKind {

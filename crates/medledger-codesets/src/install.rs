@@ -56,6 +56,8 @@ pub struct InstallReport {
     /// Files found but not used, with the reason.
     pub skipped: Vec<(String, String)>,
     pub warnings: Vec<String>,
+    /// Cross-checks between releases (order file against the tabular).
+    pub checks: Vec<String>,
     /// Files whose published checksum was verified.
     pub checksums_verified: usize,
     pub search_documents: u64,
@@ -788,6 +790,8 @@ pub fn install(
         }
     }
 
+    let checks = cross_check_order_files(data_dir, &manifest)?;
+
     let search_documents;
     if !installed.is_empty() || manifest.search.is_none() || opts.force {
         progress.stage("building the search index", 1);
@@ -812,10 +816,67 @@ pub fn install(
         unchanged,
         skipped,
         warnings,
+        checks,
         checksums_verified,
         search_documents,
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// Compares each order file with the billable codes its tabular defines
+/// (same release, same effective date). The order file decides where they
+/// differ; the differences are reported.
+fn cross_check_order_files(data_dir: &Path, manifest: &Manifest) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for order_meta in manifest.of_kind(ComponentKind::Icd10cmOrder) {
+        let Some(tab_meta) = manifest.of_kind(ComponentKind::Icd10cmTabular).find(|t| {
+            t.release == order_meta.release && t.effective_from == order_meta.effective_from
+        }) else {
+            out.push(format!(
+                "{}: no tabular of the same release and date to compare with",
+                order_meta.id
+            ));
+            continue;
+        };
+        let tab: Tabular = store::read_snapshot(data_dir, &tab_meta.file)?;
+        let order: icd10cm::order::OrderFile = store::read_snapshot(data_dir, &order_meta.file)?;
+        let derived: std::collections::BTreeSet<String> =
+            tab.billable_codes().into_iter().collect();
+        let listed: std::collections::BTreeSet<String> = order
+            .entries
+            .iter()
+            .filter(|e| e.billable)
+            .map(|e| e.key.clone())
+            .collect();
+        let only_tabular: Vec<&String> = derived.difference(&listed).collect();
+        let only_order: Vec<&String> = listed.difference(&derived).collect();
+        if only_tabular.is_empty() && only_order.is_empty() {
+            out.push(format!(
+                "{} agrees with {}: {} billable codes",
+                order_meta.id,
+                tab_meta.id,
+                listed.len()
+            ));
+        } else {
+            let sample = |v: &[&String]| {
+                v.iter()
+                    .take(5)
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            out.push(format!(
+                "{} and {} disagree: {} codes billable only by the tabular ({}), {} only in the order file ({}); the order file decides",
+                order_meta.id,
+                tab_meta.id,
+                only_tabular.len(),
+                sample(&only_tabular),
+                only_order.len(),
+                sample(&only_order)
+            ));
+        }
+    }
+    Ok(out)
 }
 
 /// Removes installed components by id (or by id prefix, e.g.

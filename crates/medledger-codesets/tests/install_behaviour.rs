@@ -91,6 +91,14 @@ fn the_order_file_decides_billable_status() {
             .iter()
             .any(|w| w.contains("no ICD-10-CM order file"))
     );
+    assert!(
+        report
+            .checks
+            .iter()
+            .any(|c| c.contains("agrees") && c.contains("5 billable codes")),
+        "{:?}",
+        report.checks
+    );
     let e = Engine::open(data.path()).expect("open");
     let order = e.order_file("2026").expect("ok").expect("order file");
     assert_eq!(order.billable_count(), 5);
@@ -407,4 +415,47 @@ fn a_release_can_be_removed_and_the_rest_keeps_working() {
         err.to_string().contains("icd10cm-tabular-2025-10-01"),
         "{err}"
     );
+}
+
+#[test]
+fn where_order_file_and_tabular_disagree_the_order_file_decides() {
+    let from = two_years();
+    // Mark E11.2 (a header in the tabular) billable and E11.9 a header.
+    let path = from.path().join("2026/icd10cm_order_2026.txt");
+    let text = std::fs::read_to_string(&path).expect("read");
+    let text = text
+        .lines()
+        .map(|l| {
+            let mut l = l.to_string();
+            if l[6..13].trim() == "E112" {
+                l.replace_range(14..15, "1");
+            } else if l[6..13].trim() == "E119" {
+                l.replace_range(14..15, "0");
+            }
+            l
+        })
+        .collect::<Vec<_>>()
+        .join("\r\n");
+    std::fs::write(&path, text).expect("write");
+    let data = tempfile::tempdir().expect("tempdir");
+    let report = install(data.path(), &opts(from.path()), &NoProgress).expect("installs");
+    assert!(
+        report
+            .checks
+            .iter()
+            .any(|c| c.contains("disagree") && c.contains("E119") && c.contains("E112")),
+        "{:?}",
+        report.checks
+    );
+    let e = Engine::open(data.path()).expect("open");
+    let v = e
+        .validate_one("E11.2", Some(date("2025-11-01")), None)
+        .expect("validate");
+    assert!(v.valid, "{v:?}");
+    assert!(
+        v.warnings.iter().any(|w| w.contains("header")),
+        "{:?}",
+        v.warnings
+    );
+    assert_eq!(reason(&e, "E11.9", "2025-11-01"), "header");
 }

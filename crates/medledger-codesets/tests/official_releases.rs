@@ -410,6 +410,7 @@ fn maps_between_icd10_and_icd11() {
         Some("5A11")
     );
     assert!(m.via.is_none());
+    assert!(m.attribution.contains("World Health Organization"));
     // One-to-many: WHO lists 33 ICD-11 targets for Q92.2; all are offered, none is picked.
     let many = e.map("Q92.2", System::Icd11).expect("map");
     assert_eq!(many.choices.len(), 33);
