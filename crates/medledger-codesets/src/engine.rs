@@ -698,13 +698,17 @@ impl Engine {
             return Ok(None);
         };
         let kind = if key.len() == 2 { "modifier" } else { "code" };
-        let active = dos.is_none_or(|d| c.is_active_on(d));
+        // Billable on the date of service, or (no date) not terminated.
+        let billable = match dos {
+            Some(d) => c.is_active_on(d),
+            None => c.terminated.is_none(),
+        };
         let mut d = Self::empty_detail(
             c.code.clone(),
             System::Hcpcs,
             c.long_desc.clone(),
             kind,
-            active && c.terminated.is_none_or(|t| dos.is_some_and(|d| d <= t)),
+            billable,
         );
         d.release = Some(ReleaseChoice {
             id: meta.id.clone(),
