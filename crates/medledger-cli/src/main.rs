@@ -10,6 +10,7 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod bench;
+mod coding;
 mod download;
 mod output;
 mod progress;
@@ -53,9 +54,22 @@ enum Command {
     /// Query the CMS NCCI edit tables.
     #[command(subcommand)]
     Ncci(NcciCmd),
+    /// Code a batch of notes (files, folders, NDJSON, CSV) into NDJSON, in parallel.
+    CodeNotes(coding::CodeNotesArgs),
+    /// Learn a coding model from previously coded notes.
+    Learn(coding::LearnArgs),
+    /// Evaluate the coding engine on a benchmark corpus.
+    #[command(subcommand)]
+    Eval(EvalCmd),
     /// Measure install time, lookup latency, search latency and memory.
     #[command(subcommand)]
     Bench(BenchCmd),
+}
+
+#[derive(Subcommand)]
+enum EvalCmd {
+    /// CodiEsp-D (diagnoses): micro P/R/F1, category F1, MAP, evidence F1.
+    Codiesp(coding::EvalArgs),
 }
 
 #[derive(Subcommand)]
@@ -120,6 +134,14 @@ enum CodeCmd {
         #[arg(long)]
         system: Option<String>,
     },
+    /// Code one clinical note (a file, or - for standard input): suggested codes with evidence.
+    Note {
+        file: PathBuf,
+        #[command(flatten)]
+        enc: coding::EncounterArgs,
+        #[command(flatten)]
+        model: coding::ModelArgs,
+    },
     /// Map between ICD-10-CM and ICD-11 with the WHO tables.
     Map {
         code: String,
@@ -165,6 +187,8 @@ enum NcciCmd {
 enum BenchCmd {
     /// Full install, cold `code show`, in-process show and search, memory.
     Codesets(bench::BenchArgs),
+    /// Coding throughput (one core and all cores), engine start, linearity, memory.
+    Coder(coding::BenchCoderArgs),
 }
 
 fn data_dir(cli: &Cli) -> Result<PathBuf> {
@@ -320,5 +344,25 @@ fn run(cli: &Cli) -> Result<()> {
             }
         }
         Command::Bench(BenchCmd::Codesets(args)) => bench::run(args, data_dir(cli).ok(), json),
+        Command::Bench(BenchCmd::Coder(args)) => {
+            let engine = open(cli)?;
+            coding::bench_coder(&engine, &data_dir(cli)?, args, json)
+        }
+        Command::Code(CodeCmd::Note { file, enc, model }) => {
+            let engine = open(cli)?;
+            coding::code_note(&engine, &data_dir(cli)?, file, enc, model, json)
+        }
+        Command::CodeNotes(args) => {
+            let engine = open(cli)?;
+            coding::code_notes(&engine, &data_dir(cli)?, args, json)
+        }
+        Command::Learn(args) => {
+            let engine = open(cli)?;
+            coding::learn_cmd(&engine, &data_dir(cli)?, args, json)
+        }
+        Command::Eval(EvalCmd::Codiesp(args)) => {
+            let engine = open(cli)?;
+            coding::eval_codiesp(&engine, &data_dir(cli)?, args, json)
+        }
     }
 }

@@ -1,0 +1,1437 @@
+//! The coding pipeline: note -> annotated text -> dictionary mentions ->
+//! context -> guideline policy -> candidates with features -> confidence
+//! (learned re-ranker or the dictionary's own estimate) -> combination and
+//! additional codes, Excludes1 resolution, one code per evidence -> ordered,
+//! source-grounded suggestions with ICD-11 companions.
+
+use std::sync::Arc;
+
+use medledger_codesets::icd10cm::tabular::{NoteKind, Resolution, Tabular};
+use medledger_codesets::normalize;
+use medledger_codesets::{Date, Engine};
+use medledger_text::{CharIndex, Context, ContextAnalyzer, SectionKind};
+use rustc_hash::{FxHashMap, FxHashSet};
+use serde::{Deserialize, Serialize};
+
+use crate::dict::{Dictionary, Entry, TermSource};
+use crate::error::{CoderError, Result};
+use crate::lexicon;
+use crate::matcher::{self, Annotated, Mention, Scratch};
+use crate::model::{ContextPolicy, Model, Stat};
+
+pub const ENGINE_VERSION: &str = concat!("medledger-coder-", env!("CARGO_PKG_VERSION"));
+pub const DEFAULT_MAX_NOTE_BYTES: usize = 1 << 20;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Setting {
+    #[default]
+    Outpatient,
+    Inpatient,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Sex {
+    Female,
+    Male,
+    Unknown,
+}
+
+/// What is known of the encounter.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Encounter {
+    #[serde(default)]
+    pub setting: Setting,
+    #[serde(default)]
+    pub dos: Option<Date>,
+    #[serde(default)]
+    pub age: Option<u16>,
+    #[serde(default)]
+    pub sex: Option<Sex>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Evidence {
+    /// Unicode code points from the start of the note; end exclusive.
+    pub start: usize,
+    pub end: usize,
+    /// The note's text at [start, end), verbatim.
+    pub text: String,
+    pub section: SectionKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Logic {
+    /// Stable rule id: `dict.title`, `dict.learned`, `guideline.family_history`, ...
+    pub rule: String,
+    /// The dictionary source of the matched term.
+    pub source: String,
+    pub matched_term: String,
+    pub index_path: Option<String>,
+    /// Guideline section applied, e.g. "ICD-10-CM OCG I.A.15".
+    pub guideline: Option<String>,
+    pub steps: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Flag {
+    LowConfidence,
+    ConflictingEvidence,
+    Excludes1Resolved,
+    UnspecifiedCode,
+    QueryProvider,
+    DefaultSeventhCharacter,
+    ContextNotAffirmed,
+    UncertainCodedAsEstablished,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ContextSummary {
+    pub negated: bool,
+    pub uncertain: bool,
+    pub historical: bool,
+    pub family: bool,
+    pub hypothetical: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Icd11Choice {
+    pub code: Option<String>,
+    pub title: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Icd11Out {
+    pub primary: Option<Icd11Choice>,
+    /// One-to-many maps: the auditor chooses; never picked silently.
+    pub choices: Vec<Icd11Choice>,
+    pub via: Option<String>,
+    pub note: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Suggestion {
+    pub code: String,
+    pub system: &'static str,
+    pub descriptor: String,
+    pub confidence: f64,
+    pub evidence: Vec<Evidence>,
+    pub logic: Logic,
+    pub context: ContextSummary,
+    pub flags: Vec<Flag>,
+    pub icd11: Option<Icd11Out>,
+}
+
+/// A mention that was found and deliberately not coded, with the reason.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NotCoded {
+    pub code: String,
+    pub reason: String,
+    pub evidence: Vec<Evidence>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CodingResult {
+    pub id: String,
+    pub engine: &'static str,
+    pub model: Option<String>,
+    pub policy: String,
+    pub release: String,
+    pub setting: Setting,
+    pub dos: Option<Date>,
+    /// Suggested codes, first-listed (principal candidate) first.
+    pub suggestions: Vec<Suggestion>,
+    /// Further candidates under the decision threshold, best first.
+    pub candidates: Vec<Suggestion>,
+    pub not_coded: Vec<NotCoded>,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct CoderOptions {
+    pub max_note_bytes: usize,
+    /// Candidates under the threshold are listed down to this confidence.
+    pub list_floor: f64,
+    pub icd11: bool,
+}
+
+impl Default for CoderOptions {
+    fn default() -> Self {
+        CoderOptions {
+            max_note_bytes: DEFAULT_MAX_NOTE_BYTES,
+            list_floor: 0.05,
+            icd11: true,
+        }
+    }
+}
+
+/// Raw facts about one candidate code, from which features are computed.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub key: String,
+    pub node: u32,
+    /// Mentions supporting it (indices into the note's mention list).
+    pub mentions: Vec<u32>,
+    /// Extra evidence tokens (guideline-added codes).
+    pub extra_tokens: Vec<u32>,
+    pub best_entry: u32,
+    pub sources: u8,
+    pub contiguous: bool,
+    pub coverage: f64,
+    pub term_len: usize,
+    pub ctx: ContextSummary,
+    pub affirmed: bool,
+    pub conflicting: bool,
+    pub diagnostic_section: bool,
+    pub first_pos: f64,
+    pub sentences: usize,
+    pub learned: Option<(u32, u32)>,
+    pub has_non_learned: bool,
+    pub rule: String,
+    pub guideline: Option<String>,
+    pub steps: Vec<String>,
+    pub flags: Vec<Flag>,
+    pub term_key: String,
+    pub default_seventh: bool,
+}
+
+pub const FEATURES: &[&str] = &[
+    "bias",
+    "src_title",
+    "src_inclusion",
+    "src_category_default",
+    "src_index",
+    "src_lexicon",
+    "src_learned",
+    "sources",
+    "ln_mentions",
+    "contiguous",
+    "coverage",
+    "term_len",
+    "negated",
+    "uncertain",
+    "historical",
+    "family",
+    "hypothetical",
+    "affirmed",
+    "diagnostic_section",
+    "unspecified_code",
+    "other_code",
+    "learned_weight",
+    "code_precision",
+    "ln_code_proposed",
+    "ln_code_gold",
+    "symptom_chapter",
+    "z_code",
+    "first_pos",
+    "ln_sentences",
+    "term_precision",
+    "ln_term_proposed",
+    "no_history",
+];
+
+/// Priors read from the model, with the candidate's own document left out
+/// when training (`loo` = its label).
+pub fn features(c: &Candidate, e: &Entry, model: Option<&Model>, loo: Option<bool>) -> Vec<f64> {
+    let y = loo.map(u32::from).unwrap_or(0);
+    let sub = |s: Option<&Stat>| -> (f64, f64) {
+        let s = s.copied().unwrap_or_default();
+        let (p, a) = match loo {
+            Some(_) => (s.proposed.saturating_sub(1), s.accepted.saturating_sub(y)),
+            None => (s.proposed, s.accepted),
+        };
+        (p as f64, a as f64)
+    };
+    let (cp, ca, tp, ta, gold) = match model {
+        Some(m) => {
+            let (cp, ca) = sub(m.code_stats.get(&c.key));
+            let (tp, ta) = sub(m.term_stats.get(&c.term_key));
+            let g = m
+                .code_gold
+                .get(&c.key)
+                .copied()
+                .unwrap_or(0)
+                .saturating_sub(y);
+            (cp, ca, tp, ta, g as f64)
+        }
+        None => (0.0, 0.0, 0.0, 0.0, 0.0),
+    };
+    let learned_weight = match (c.learned, loo) {
+        (Some((s, df)), Some(_)) => (s.saturating_sub(y)) as f64 / df.max(1) as f64,
+        (Some((s, df)), None) => s as f64 / (df as f64 + 1.0),
+        (None, _) => 0.0,
+    };
+    let src = |s: TermSource| f64::from(u8::from(e.source == s));
+    let b = |v: bool| f64::from(u8::from(v));
+    vec![
+        1.0,
+        src(TermSource::Title),
+        src(TermSource::Inclusion),
+        src(TermSource::CategoryDefault),
+        src(TermSource::Index),
+        src(TermSource::Lexicon),
+        src(TermSource::Learned),
+        f64::from(c.sources) / 3.0,
+        (1.0 + c.mentions.len() as f64).ln(),
+        b(c.contiguous),
+        c.coverage,
+        (c.term_len as f64 / 4.0).min(2.0),
+        b(c.ctx.negated),
+        b(c.ctx.uncertain),
+        b(c.ctx.historical),
+        b(c.ctx.family),
+        b(c.ctx.hypothetical),
+        b(c.affirmed),
+        b(c.diagnostic_section),
+        b(e.unspecified),
+        b(e.other),
+        learned_weight,
+        (ca + 1.0) / (cp + 3.0),
+        (1.0 + cp).ln() / 4.0,
+        (1.0 + gold).ln() / 4.0,
+        b(c.key.starts_with('R')),
+        b(c.key.starts_with('Z')),
+        c.first_pos,
+        (1.0 + c.sentences as f64).ln(),
+        (ta + 1.0) / (tp + 3.0),
+        (1.0 + tp).ln() / 4.0,
+        b(cp == 0.0),
+    ]
+}
+
+/// The dictionary's own confidence when no model is loaded.
+fn heuristic(c: &Candidate, e: &Entry) -> f64 {
+    let base = match e.source {
+        TermSource::Title | TermSource::Lexicon => 0.8,
+        TermSource::Inclusion => 0.75,
+        TermSource::Index => 0.7,
+        TermSource::CategoryDefault => 0.65,
+        TermSource::Learned => 0.3 + 0.6 * f64::from(e.weight),
+    };
+    let mut p = base;
+    if !c.contiguous {
+        p *= 0.75;
+    }
+    if e.other {
+        p *= 0.85;
+    }
+    if !c.affirmed {
+        p *= 0.6;
+    }
+    p *= 0.85 + 0.15 * c.coverage;
+    p += 0.05 * ((c.mentions.len().saturating_sub(1)).min(2) as f64);
+    p.clamp(0.0, 0.99)
+}
+
+/// A code reference parsed from a note text ("E10.-", "E08-E13", "O24.4-").
+#[derive(Debug, Clone, PartialEq)]
+struct CodeRange {
+    lo: String,
+    hi: String,
+}
+
+impl CodeRange {
+    fn contains(&self, key: &str) -> bool {
+        let k = key;
+        let lo_ok = k >= self.lo.as_str() || k.starts_with(&self.lo);
+        let hi_ok = k <= self.hi.as_str() || k.starts_with(&self.hi);
+        lo_ok && hi_ok
+    }
+}
+
+fn parse_code_refs(text: &str) -> Vec<CodeRange> {
+    let mut out = Vec::new();
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    let is_code_start = |j: usize| {
+        j + 2 < bytes.len()
+            && bytes[j].is_ascii_uppercase()
+            && bytes[j + 1].is_ascii_digit()
+            && (bytes[j + 2].is_ascii_digit() || bytes[j + 2].is_ascii_uppercase())
+            && (j == 0 || !bytes[j - 1].is_ascii_alphanumeric())
+    };
+    let read_code = |j: usize| -> (String, usize) {
+        let mut k = j;
+        let mut s = String::new();
+        while k < bytes.len() && (bytes[k].is_ascii_alphanumeric() || bytes[k] == b'.') {
+            if bytes[k] != b'.' {
+                s.push(bytes[k] as char);
+            }
+            k += 1;
+        }
+        (s, k)
+    };
+    while i < bytes.len() {
+        if is_code_start(i) {
+            let (lo, mut k) = read_code(i);
+            // "E08-E13": a range; "E10.-": the category.
+            let mut hi = lo.clone();
+            if k + 1 < bytes.len() && bytes[k] == b'-' && is_code_start(k + 1) {
+                let (h, k2) = read_code(k + 1);
+                hi = h;
+                k = k2;
+            }
+            if lo.len() >= 3 {
+                out.push(CodeRange { lo, hi });
+            }
+            i = k.max(i + 1);
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+/// The open coder for one release.
+pub struct Coder<'e> {
+    engine: Option<&'e Engine>,
+    pub tab: Arc<Tabular>,
+    pub release: String,
+    release_warning: Option<String>,
+    pub dict: Dictionary,
+    pub model: Option<Model>,
+    pub policy: ContextPolicy,
+    context: ContextAnalyzer,
+    pub options: CoderOptions,
+}
+
+fn encounter_dos_text(dos: Option<Date>) -> String {
+    dos.map(|d| format!(" for date of service {d}"))
+        .unwrap_or_default()
+}
+
+impl<'e> Coder<'e> {
+    /// Opens the coder on the ICD-10-CM release for a date of service (the
+    /// newest installed when None), with an optional learned model.
+    pub fn new(engine: &'e Engine, dos: Option<Date>, model: Option<Model>) -> Result<Coder<'e>> {
+        let Some((choice, tab)) = engine.tabular_for(dos)? else {
+            return Err(CoderError::NoRelease {
+                for_dos: encounter_dos_text(dos),
+            });
+        };
+        let mut indexes = Vec::new();
+        for kind in [
+            medledger_codesets::icd10cm::index::IndexKind::Main,
+            medledger_codesets::icd10cm::index::IndexKind::Neoplasm,
+        ] {
+            if let Some((_, t)) = engine.index_for(kind, dos)? {
+                indexes.push(t);
+            }
+        }
+        let mut dict = Dictionary::build(&tab, &choice.id, &indexes);
+        if let Some(m) = &model {
+            dict.add_learned(&tab, &m.learned_terms);
+        }
+        let policy = model
+            .as_ref()
+            .map(|m| m.policy.clone())
+            .unwrap_or_else(ContextPolicy::official);
+        Ok(Coder {
+            engine: Some(engine),
+            tab,
+            release: choice.id,
+            release_warning: choice.warning,
+            dict,
+            model,
+            policy,
+            context: ContextAnalyzer::new(),
+            options: CoderOptions::default(),
+        })
+    }
+
+    /// A coder over a parsed tabular alone (no ICD-11 maps, no index):
+    /// for tests, fuzzing and embedding.
+    pub fn from_tabular(tab: Arc<Tabular>, release: &str, model: Option<Model>) -> Coder<'static> {
+        let mut dict = Dictionary::build(&tab, release, &[]);
+        if let Some(m) = &model {
+            dict.add_learned(&tab, &m.learned_terms);
+        }
+        let policy = model
+            .as_ref()
+            .map(|m| m.policy.clone())
+            .unwrap_or_else(ContextPolicy::official);
+        Coder {
+            engine: None,
+            tab,
+            release: release.to_string(),
+            release_warning: None,
+            dict,
+            model,
+            policy,
+            context: ContextAnalyzer::new(),
+            options: CoderOptions::default(),
+        }
+    }
+
+    pub fn model_version(&self) -> Option<String> {
+        self.model.as_ref().map(|m| m.version.clone())
+    }
+
+    /// Checks raw bytes and returns the note text.
+    pub fn check_input<'b>(&self, id: &str, bytes: &'b [u8]) -> Result<&'b str> {
+        if bytes.len() > self.options.max_note_bytes {
+            return Err(CoderError::TooLarge {
+                id: id.to_string(),
+                size: bytes.len(),
+                limit: self.options.max_note_bytes,
+            });
+        }
+        let text = std::str::from_utf8(bytes).map_err(|e| CoderError::InvalidUtf8 {
+            id: id.to_string(),
+            byte: e.valid_up_to(),
+        })?;
+        if text.trim().is_empty() {
+            return Err(CoderError::Empty { id: id.to_string() });
+        }
+        Ok(text)
+    }
+
+    /// Codes a note given as bytes (checked for UTF-8, emptiness and size).
+    pub fn code_bytes(
+        &self,
+        id: &str,
+        bytes: &[u8],
+        enc: &Encounter,
+        scratch: &mut Scratch,
+    ) -> Result<CodingResult> {
+        let text = self.check_input(id, bytes)?;
+        self.code(id, text, enc, scratch)
+    }
+
+    pub fn code(
+        &self,
+        id: &str,
+        text: &str,
+        enc: &Encounter,
+        scratch: &mut Scratch,
+    ) -> Result<CodingResult> {
+        if text.len() > self.options.max_note_bytes {
+            return Err(CoderError::TooLarge {
+                id: id.to_string(),
+                size: text.len(),
+                limit: self.options.max_note_bytes,
+            });
+        }
+        if text.trim().is_empty() {
+            return Err(CoderError::Empty { id: id.to_string() });
+        }
+        let note = matcher::annotate(text, &self.dict, scratch);
+        let mentions = matcher::find_mentions(&note, &self.dict, scratch);
+        let (cands, mut not_coded) = self.candidates(&note, &mentions, enc);
+        let mut scored: Vec<(Candidate, f64)> = cands
+            .into_iter()
+            .map(|c| {
+                let e = &self.dict.entries[c.best_entry as usize];
+                let p = match &self.model {
+                    Some(m) => m.score(&features(&c, e, Some(m), None)),
+                    None => heuristic(&c, e),
+                };
+                (c, p)
+            })
+            .collect();
+        scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.key.cmp(&b.0.key)));
+        let threshold = self.model.as_ref().map(|m| m.threshold).unwrap_or(0.5);
+        let (mut chosen, mut rest): (Vec<_>, Vec<_>) =
+            scored.into_iter().partition(|(_, p)| *p >= threshold);
+        self.resolve_excludes1(&mut chosen, &mut rest, &note, &mentions, &mut not_coded);
+        one_code_per_evidence(&mut chosen, &mut rest, &mentions);
+        self.order(&mut chosen);
+        rest.sort_by(|a, b| b.1.total_cmp(&a.1));
+        rest.retain(|(_, p)| *p >= self.options.list_floor);
+        let chars = CharIndex::new(text);
+        let suggestions = chosen
+            .iter()
+            .map(|(c, p)| self.suggestion(c, *p, threshold, &note, &mentions, &chars))
+            .collect();
+        let candidates = rest
+            .iter()
+            .map(|(c, p)| self.suggestion(c, *p, threshold, &note, &mentions, &chars))
+            .collect();
+        for nc in &mut not_coded {
+            nc.evidence.iter_mut().for_each(|ev| {
+                // Stored as byte offsets until here.
+                let (s, e) = (ev.start, ev.end);
+                ev.start = chars.char_offset(s);
+                ev.end = chars.char_offset(e);
+            });
+        }
+        let mut warnings = Vec::new();
+        if let Some(w) = &self.release_warning {
+            warnings.push(w.clone());
+        }
+        Ok(CodingResult {
+            id: id.to_string(),
+            engine: ENGINE_VERSION,
+            model: self.model_version(),
+            policy: if self.model.is_some() {
+                "learned".into()
+            } else {
+                "official".into()
+            },
+            release: self.release.clone(),
+            setting: enc.setting,
+            dos: enc.dos,
+            suggestions,
+            candidates,
+            not_coded,
+            warnings,
+        })
+    }
+
+    /// Candidates (before scoring) for a note: used by coding and training.
+    pub fn candidates(
+        &self,
+        note: &Annotated,
+        mentions: &[Mention],
+        enc: &Encounter,
+    ) -> (Vec<Candidate>, Vec<NotCoded>) {
+        let mut not_coded = Vec::new();
+        let n_tokens = note.tokens.len().max(1) as f64;
+        // Context of each mention that is not subsumed by a longer one.
+        let ctxs: Vec<Option<Context>> = mentions
+            .iter()
+            .map(|m| {
+                if m.subsumed_by.is_some() {
+                    return None;
+                }
+                let s = &note.sentences[m.sentence as usize];
+                let lo = m.tokens[0] as usize;
+                let hi = m.tokens[m.tokens.len() - 1] as usize + 1;
+                Some(self.context.analyze(
+                    note.text,
+                    &note.tokens,
+                    s,
+                    lo..hi,
+                    note.sentence_section[m.sentence as usize],
+                ))
+            })
+            .collect();
+        let mut by_key: FxHashMap<&str, Vec<u32>> = FxHashMap::default();
+        for (i, m) in mentions.iter().enumerate() {
+            if m.subsumed_by.is_none() {
+                by_key
+                    .entry(self.dict.entries[m.entry as usize].key.as_str())
+                    .or_default()
+                    .push(i as u32);
+            }
+        }
+        let mut keys: Vec<&str> = by_key.keys().copied().collect();
+        keys.sort_unstable();
+        let mut out: Vec<Candidate> = Vec::new();
+        for key in keys {
+            let ms = &by_key[key];
+            let mut c = self.candidate_from(key, ms, mentions, &ctxs, note, n_tokens);
+            let e = &self.dict.entries[c.best_entry as usize];
+            // Guideline policy on context.
+            let chronic = lexicon::CHRONIC_PREFIXES.iter().any(|p| key.starts_with(p));
+            if c.affirmed {
+                out.push(c);
+                continue;
+            }
+            let p = &self.policy;
+            if c.ctx.negated {
+                if p.code_negated {
+                    c.flags.push(Flag::ContextNotAffirmed);
+                    out.push(c);
+                } else {
+                    not_coded.push(self.not_coded(&c, note, mentions, "negated in the note"));
+                }
+                continue;
+            }
+            if c.ctx.hypothetical {
+                if p.code_hypothetical {
+                    c.flags.push(Flag::ContextNotAffirmed);
+                    out.push(c);
+                } else {
+                    not_coded.push(self.not_coded(
+                        &c,
+                        note,
+                        mentions,
+                        "hypothetical or conditional mention (not a documented condition)",
+                    ));
+                }
+                continue;
+            }
+            if c.ctx.family {
+                if p.code_family_as_condition {
+                    c.flags.push(Flag::ContextNotAffirmed);
+                    out.push(c);
+                } else if let Some(z) = map_prefix(lexicon::FAMILY_HISTORY, key) {
+                    if let Some(zc) = self.derived(
+                        &c,
+                        z,
+                        "guideline.family_history",
+                        "ICD-10-CM OCG I.C.21.c.4 (family history codes Z80-Z84)",
+                        &format!(
+                            "{} documented for a family member: coded as family history",
+                            normalize::icd10cm_display(key)
+                        ),
+                    ) {
+                        out.push(zc);
+                    }
+                    not_coded.push(self.not_coded(
+                        &c,
+                        note,
+                        mentions,
+                        "family member's condition: coded as family history",
+                    ));
+                } else {
+                    not_coded.push(self.not_coded(
+                        &c,
+                        note,
+                        mentions,
+                        "family member's condition with no family-history code",
+                    ));
+                }
+                continue;
+            }
+            if c.ctx.historical {
+                if chronic || p.code_historical_as_condition {
+                    c.steps.push(if chronic {
+                        "documented in the history, but a chronic condition: coded as current"
+                            .into()
+                    } else {
+                        "historical mention coded as a condition (learned policy)".into()
+                    });
+                    if chronic {
+                        c.affirmed = true;
+                    } else {
+                        c.flags.push(Flag::ContextNotAffirmed);
+                    }
+                    out.push(c);
+                } else if let Some(z) = map_prefix(lexicon::PERSONAL_HISTORY, key) {
+                    if let Some(zc) = self.derived(
+                        &c,
+                        z,
+                        "guideline.personal_history",
+                        "ICD-10-CM OCG I.C.21.c.4 (personal history codes Z85-Z87)",
+                        &format!(
+                            "{} documented as resolved/history: coded as personal history",
+                            normalize::icd10cm_display(key)
+                        ),
+                    ) {
+                        out.push(zc);
+                    }
+                    not_coded.push(self.not_coded(
+                        &c,
+                        note,
+                        mentions,
+                        "history of a resolved condition: coded as personal history",
+                    ));
+                } else {
+                    not_coded.push(self.not_coded(
+                        &c,
+                        note,
+                        mentions,
+                        "history of a condition with no personal-history code",
+                    ));
+                }
+                continue;
+            }
+            if c.ctx.uncertain {
+                if p.code_uncertain {
+                    c.flags.push(Flag::ContextNotAffirmed);
+                    out.push(c);
+                } else if enc.setting == Setting::Inpatient {
+                    c.guideline = Some("ICD-10-CM OCG II.H (uncertain diagnosis at discharge coded as if established)".into());
+                    c.flags.push(Flag::UncertainCodedAsEstablished);
+                    c.flags.push(Flag::QueryProvider);
+                    c.affirmed = true;
+                    out.push(c);
+                } else {
+                    not_coded.push(self.not_coded(
+                        &c,
+                        note,
+                        mentions,
+                        "uncertain diagnosis in an outpatient setting: not coded, code the signs and symptoms (ICD-10-CM OCG IV.H)",
+                    ));
+                }
+                continue;
+            }
+            let _ = e;
+            out.push(c);
+        }
+        self.combinations(&mut out, mentions, note, &mut not_coded);
+        self.additional_codes(&mut out, mentions, note, &ctxs);
+        (out, not_coded)
+    }
+
+    fn candidate_from(
+        &self,
+        key: &str,
+        ms: &[u32],
+        mentions: &[Mention],
+        ctxs: &[Option<Context>],
+        note: &Annotated,
+        n_tokens: f64,
+    ) -> Candidate {
+        let dict = &self.dict;
+        let mut best = ms[0];
+        let rank = |m: &Mention| {
+            let e = &dict.entries[m.entry as usize];
+            let src = match e.source {
+                TermSource::Lexicon => 5,
+                TermSource::Title => 4,
+                TermSource::Inclusion => 3,
+                TermSource::Index => 2,
+                TermSource::CategoryDefault => 1,
+                TermSource::Learned => 0,
+            };
+            (m.tokens.len(), m.contiguous(), src)
+        };
+        for &i in ms {
+            if rank(&mentions[i as usize]) > rank(&mentions[best as usize]) {
+                best = i;
+            }
+        }
+        let mut sources: FxHashSet<TermSource> = FxHashSet::default();
+        let mut learned: Option<(u32, u32)> = None;
+        let mut has_non_learned = false;
+        let mut affirmed = false;
+        let mut any_neg = false;
+        let mut ctx = ContextSummary {
+            negated: true,
+            uncertain: false,
+            historical: true,
+            family: true,
+            hypothetical: true,
+        };
+        let mut diagnostic = false;
+        let mut sentences: FxHashSet<u32> = FxHashSet::default();
+        let mut first = u32::MAX;
+        for &i in ms {
+            let m = &mentions[i as usize];
+            let e = &dict.entries[m.entry as usize];
+            sources.insert(e.source);
+            if e.source == TermSource::Learned {
+                if learned
+                    .is_none_or(|(s, d)| (e.support as f64 / e.df as f64) > s as f64 / d as f64)
+                {
+                    learned = Some((e.support, e.df));
+                }
+            } else {
+                has_non_learned = true;
+            }
+            sentences.insert(m.sentence);
+            first = first.min(m.tokens[0]);
+            let sec = note.sentence_section[m.sentence as usize];
+            diagnostic |= sec.is_diagnostic();
+            if let Some(cx) = &ctxs[i as usize] {
+                if cx.is_affirmed_current() {
+                    affirmed = true;
+                }
+                any_neg |= cx.negated;
+                ctx.negated &= cx.negated;
+                ctx.historical &= cx.historical;
+                ctx.family &= cx.family;
+                ctx.hypothetical &= cx.hypothetical;
+                ctx.uncertain |= cx.uncertain && !cx.negated;
+            }
+        }
+        if affirmed {
+            ctx = ContextSummary::default();
+        }
+        let bm = &mentions[best as usize];
+        let be = &dict.entries[bm.entry as usize];
+        let coverage = if be.optional.is_empty() {
+            1.0
+        } else {
+            bm.optional_found as f64 / be.optional.len() as f64
+        };
+        let mut flags = Vec::new();
+        if affirmed && any_neg {
+            flags.push(Flag::ConflictingEvidence);
+        }
+        if be.unspecified {
+            flags.push(Flag::UnspecifiedCode);
+        }
+        if be.default_seventh.is_some() {
+            flags.push(Flag::DefaultSeventhCharacter);
+        }
+        let rule = match be.source {
+            TermSource::Title => "dict.title",
+            TermSource::Inclusion => "dict.inclusion_term",
+            TermSource::CategoryDefault => "dict.category_default",
+            TermSource::Index => "dict.index",
+            TermSource::Lexicon => "dict.lexicon",
+            TermSource::Learned => "dict.learned",
+        };
+        let mut steps = vec![format!(
+            "matched {} \"{}\"{}",
+            be.source.as_str(),
+            be.text,
+            if bm.contiguous() {
+                ""
+            } else {
+                " (words apart in one sentence)"
+            }
+        )];
+        if be.source == TermSource::CategoryDefault {
+            steps.push("category title: its unspecified code is used".into());
+        }
+        if let Some(c) = be.default_seventh {
+            steps.push(format!(
+                "7th character {c} chosen by default: the episode of care was not read from the note"
+            ));
+        }
+        Candidate {
+            key: key.to_string(),
+            node: be.node,
+            mentions: ms.to_vec(),
+            extra_tokens: Vec::new(),
+            best_entry: bm.entry,
+            sources: sources.len() as u8,
+            contiguous: bm.contiguous(),
+            coverage,
+            term_len: be.required.len() + be.optional.len(),
+            ctx,
+            affirmed,
+            conflicting: affirmed && any_neg,
+            diagnostic_section: diagnostic,
+            first_pos: f64::from(first) / n_tokens,
+            sentences: sentences.len(),
+            learned,
+            has_non_learned,
+            rule: rule.into(),
+            guideline: None,
+            steps,
+            flags,
+            term_key: format!("{}|{}", be.text.to_lowercase(), key),
+            default_seventh: be.default_seventh.is_some(),
+        }
+    }
+
+    /// A guideline-derived code carried by the same evidence.
+    fn derived(
+        &self,
+        from: &Candidate,
+        code: &str,
+        rule: &str,
+        guideline: &str,
+        step: &str,
+    ) -> Option<Candidate> {
+        let key = normalize::key(code);
+        let Resolution::Billable { node, .. } = self.tab.resolve(&key) else {
+            return None;
+        };
+        let mut c = from.clone();
+        c.key = key;
+        c.node = node;
+        c.rule = rule.into();
+        c.guideline = Some(guideline.into());
+        c.steps.push(step.into());
+        c.affirmed = true;
+        c.ctx = ContextSummary::default();
+        c.flags
+            .retain(|f| !matches!(f, Flag::UnspecifiedCode | Flag::DefaultSeventhCharacter));
+        c.term_key = format!("{}|{}", rule, c.key);
+        Some(c)
+    }
+
+    fn not_coded(
+        &self,
+        c: &Candidate,
+        note: &Annotated,
+        mentions: &[Mention],
+        reason: &str,
+    ) -> NotCoded {
+        NotCoded {
+            code: normalize::icd10cm_display(&c.key),
+            reason: reason.into(),
+            evidence: c
+                .mentions
+                .iter()
+                .flat_map(|&i| fragments(note, &mentions[i as usize].tokens, None))
+                .collect(),
+        }
+    }
+
+    /// The "with" convention (I.A.15) and combination codes: diabetes with
+    /// its complications, hypertension with heart and kidney disease.
+    fn combinations(
+        &self,
+        cands: &mut Vec<Candidate>,
+        _mentions: &[Mention],
+        _note: &Annotated,
+        not_coded: &mut Vec<NotCoded>,
+    ) {
+        let has = |cs: &Vec<Candidate>, p: &str| {
+            cs.iter().position(|c| c.affirmed && c.key.starts_with(p))
+        };
+        // Diabetes: (unspecified-complication code prefix, family letter)
+        for (base, fam) in [("E119", "E11"), ("E109", "E10"), ("E139", "E13")] {
+            let Some(bi) = has(cands, base) else { continue };
+            let rules: [(&[&str], &str, bool); 8] = [
+                (&["N18"], "22", true),
+                (&["H350", "H3600"], "319", false),
+                (&["G629", "G609", "G639"], "40", false),
+                (&["R739"], "65", false),
+                (&["E162", "E1649"], "649", false),
+                (&["K3184"], "43", false),
+                (&["I739"], "51", false),
+                (&["L97"], "621", true),
+            ];
+            for (comp, suffix, keep) in rules {
+                let Some(ci) = comp.iter().find_map(|p| has(cands, p)) else {
+                    continue;
+                };
+                let combo = format!("{fam}{suffix}");
+                let step = format!(
+                    "{} and {} documented together: the \"with\" convention links them (combination code)",
+                    normalize::icd10cm_display(&cands[bi].key),
+                    normalize::icd10cm_display(&cands[ci].key)
+                );
+                let Some(mut cc) = self.derived(
+                    &cands[bi],
+                    &combo,
+                    "guideline.with_convention",
+                    "ICD-10-CM OCG I.A.15 and I.C.4.a (diabetes combination codes)",
+                    &step,
+                ) else {
+                    continue;
+                };
+                cc.extra_tokens = cands[ci].mentions.clone();
+                cc.sources = cands[bi].sources.max(cands[ci].sources);
+                let removed_comp = if keep { None } else { Some(ci) };
+                not_coded.push(NotCoded {
+                    code: normalize::icd10cm_display(&cands[bi].key),
+                    reason: format!("combined into {}", normalize::icd10cm_display(&cc.key)),
+                    evidence: vec![],
+                });
+                let mut drop = vec![bi];
+                if let Some(r) = removed_comp {
+                    not_coded.push(NotCoded {
+                        code: normalize::icd10cm_display(&cands[r].key),
+                        reason: format!(
+                            "integral to combination code {}",
+                            normalize::icd10cm_display(&cc.key)
+                        ),
+                        evidence: vec![],
+                    });
+                    drop.push(r);
+                }
+                drop.sort_unstable();
+                for d in drop.into_iter().rev() {
+                    cands.remove(d);
+                }
+                cands.push(cc);
+                break;
+            }
+        }
+        // Hypertension with heart failure and/or CKD.
+        if let Some(hi) = has(cands, "I10") {
+            let ckd = has(cands, "N18");
+            let hf = has(cands, "I50");
+            let late = ckd.is_some_and(|i| {
+                cands[i].key.starts_with("N185") || cands[i].key.starts_with("N186")
+            });
+            let combo = match (hf.is_some(), ckd.is_some()) {
+                (true, true) => Some(if late { "I13.2" } else { "I13.0" }),
+                (true, false) => Some("I11.0"),
+                (false, true) => Some(if late { "I12.0" } else { "I12.9" }),
+                _ => None,
+            };
+            if let Some(combo) = combo {
+                let step = "hypertension with heart failure/chronic kidney disease: the guidelines presume the causal link (combination code); the heart failure and CKD stage are coded in addition".to_string();
+                if let Some(mut cc) = self.derived(
+                    &cands[hi],
+                    combo,
+                    "guideline.hypertension_combination",
+                    "ICD-10-CM OCG I.C.9.a (hypertension with heart and kidney disease)",
+                    &step,
+                ) {
+                    cc.extra_tokens = [ckd, hf]
+                        .into_iter()
+                        .flatten()
+                        .flat_map(|i| cands[i].mentions.clone())
+                        .collect();
+                    not_coded.push(NotCoded {
+                        code: "I10".into(),
+                        reason: format!("combined into {combo}"),
+                        evidence: vec![],
+                    });
+                    cands.remove(hi);
+                    cands.push(cc);
+                }
+            }
+        }
+    }
+
+    /// "Use additional code" notes: long-term drug use with diabetes.
+    fn additional_codes(
+        &self,
+        cands: &mut Vec<Candidate>,
+        _mentions: &[Mention],
+        note: &Annotated,
+        _ctxs: &[Option<Context>],
+    ) {
+        let Some(di) = cands.iter().position(|c| {
+            c.affirmed
+                && ["E08", "E09", "E10", "E11", "E13"]
+                    .iter()
+                    .any(|p| c.key.starts_with(p))
+        }) else {
+            return;
+        };
+        let mut added: FxHashSet<&str> = FxHashSet::default();
+        for (ti, tok) in note.tokens.iter().enumerate() {
+            let Some((_, z)) = lexicon::LONG_TERM_DRUGS
+                .iter()
+                .find(|(w, _)| *w == tok.lower)
+            else {
+                continue;
+            };
+            // Type 1 diabetes is insulin-treated by definition: Z79.4 is not added (I.C.4.a.3).
+            if cands[di].key.starts_with("E10") && *z == "Z79.4" {
+                continue;
+            }
+            if added.contains(z) || cands.iter().any(|c| c.key == normalize::key(z)) {
+                continue;
+            }
+            let si = note.sentences.iter().position(|s| s.tokens.contains(&ti));
+            let Some(si) = si else { continue };
+            let cx = self.context.analyze(
+                note.text,
+                &note.tokens,
+                &note.sentences[si],
+                ti..ti + 1,
+                note.sentence_section[si],
+            );
+            if cx.negated || cx.hypothetical || cx.family {
+                continue;
+            }
+            let step = format!(
+                "diabetes code {} carries \"use additional code\" for drug therapy; {} documented",
+                normalize::icd10cm_display(&cands[di].key),
+                tok.lower
+            );
+            if let Some(mut zc) = self.derived(
+                &cands[di],
+                z,
+                "guideline.use_additional_code",
+                "ICD-10-CM OCG I.C.4.a.3 and the tabular's \"use additional code\" note at E08-E13",
+                &step,
+            ) {
+                zc.mentions.clear();
+                zc.extra_tokens = vec![ti as u32];
+                zc.flags.clear();
+                zc.contiguous = true;
+                added.insert(z);
+                cands.push(zc);
+            }
+        }
+    }
+
+    /// Excludes1 codes written on a code, its ancestors, block and chapter.
+    fn excludes1(&self, node: u32) -> Vec<CodeRange> {
+        let tab = &self.tab;
+        let mut notes = Vec::new();
+        let n = tab.node(node);
+        notes.extend(n.notes.iter());
+        for a in tab.ancestors(node) {
+            notes.extend(tab.node(a).notes.iter());
+        }
+        if let Some(sec) = tab.sections.get(n.section as usize) {
+            notes.extend(sec.notes.iter());
+            if let Some(ch) = tab.chapters.get(sec.chapter as usize) {
+                notes.extend(ch.notes.iter());
+            }
+        }
+        notes
+            .into_iter()
+            .filter(|x| x.kind == NoteKind::Excludes1)
+            .flat_map(|x| {
+                x.texts
+                    .iter()
+                    .flat_map(|t| parse_code_refs(t))
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
+    fn resolve_excludes1(
+        &self,
+        chosen: &mut Vec<(Candidate, f64)>,
+        rest: &mut Vec<(Candidate, f64)>,
+        note: &Annotated,
+        mentions: &[Mention],
+        not_coded: &mut Vec<NotCoded>,
+    ) {
+        // chosen is sorted best first: a later code excluded by (or
+        // excluding) an earlier one is dropped.
+        let mut i = 0;
+        while i < chosen.len() {
+            let ex_i = self.excludes1(chosen[i].0.node);
+            let mut j = i + 1;
+            while j < chosen.len() {
+                let ex_j = self.excludes1(chosen[j].0.node);
+                let (ki, kj) = (&chosen[i].0.key, &chosen[j].0.key);
+                let clash = ki != kj
+                    && !ki.starts_with(kj.as_str())
+                    && !kj.starts_with(ki.as_str())
+                    && (ex_i.iter().any(|r| r.contains(kj)) || ex_j.iter().any(|r| r.contains(ki)));
+                if clash {
+                    let (c, p) = chosen.remove(j);
+                    not_coded.push(NotCoded {
+                        code: normalize::icd10cm_display(&c.key),
+                        reason: format!(
+                            "Excludes1 with {}: the two are never coded together; the better-supported code is kept",
+                            normalize::icd10cm_display(&chosen[i].0.key)
+                        ),
+                        evidence: c
+                            .mentions
+                            .iter()
+                            .flat_map(|&m| fragments(note, &mentions[m as usize].tokens, None))
+                            .collect(),
+                    });
+                    if !chosen[i].0.flags.contains(&Flag::Excludes1Resolved) {
+                        chosen[i].0.flags.push(Flag::Excludes1Resolved);
+                    }
+                    chosen[i].0.steps.push(format!(
+                        "Excludes1 conflict with {} resolved in favour of this code",
+                        normalize::icd10cm_display(&c.key)
+                    ));
+                    rest.push((c, p.min(0.49)));
+                } else {
+                    j += 1;
+                }
+            }
+            i += 1;
+        }
+    }
+
+    /// First-listed ordering: diagnoses from diagnostic sections and
+    /// definitive diagnoses before symptoms and Z codes, then confidence;
+    /// an etiology with "code first" goes before its manifestation.
+    fn order(&self, chosen: &mut [(Candidate, f64)]) {
+        chosen.sort_by(|a, b| {
+            let rank = |c: &Candidate, p: f64| {
+                let mut r = p;
+                if c.diagnostic_section {
+                    r += 0.3;
+                }
+                if c.key.starts_with('R') || c.key.starts_with('Z') {
+                    r -= 0.3;
+                }
+                r
+            };
+            rank(&b.0, b.1).total_cmp(&rank(&a.0, a.1))
+        });
+        // Code first: move an etiology named in a code's "code first" note
+        // in front of it.
+        let n = chosen.len();
+        for i in 0..n {
+            let node = chosen[i].0.node;
+            let tab = &self.tab;
+            let mut refs = Vec::new();
+            let nn = tab.node(node);
+            for x in nn.notes.iter().chain(
+                tab.ancestors(node)
+                    .iter()
+                    .flat_map(|a| tab.node(*a).notes.iter()),
+            ) {
+                if x.kind == NoteKind::CodeFirst {
+                    refs.extend(x.texts.iter().flat_map(|t| parse_code_refs(t)));
+                }
+            }
+            if refs.is_empty() {
+                continue;
+            }
+            if let Some(j) = (i + 1..n).find(|&j| refs.iter().any(|r| r.contains(&chosen[j].0.key)))
+            {
+                chosen[i..=j].rotate_right(1);
+            }
+        }
+    }
+
+    fn suggestion(
+        &self,
+        c: &Candidate,
+        p: f64,
+        threshold: f64,
+        note: &Annotated,
+        mentions: &[Mention],
+        chars: &CharIndex,
+    ) -> Suggestion {
+        let mut evidence: Vec<Evidence> = Vec::new();
+        for &m in &c.mentions {
+            evidence.extend(fragments(note, &mentions[m as usize].tokens, Some(chars)));
+        }
+        for &m in &c.extra_tokens {
+            if let Some(mm) = mentions
+                .get(m as usize)
+                .filter(|_| c.rule != "guideline.use_additional_code")
+            {
+                evidence.extend(fragments(note, &mm.tokens, Some(chars)));
+            } else {
+                evidence.extend(fragments(note, &[m], Some(chars)));
+            }
+        }
+        evidence.sort_by_key(|e| (e.start, e.end));
+        evidence.dedup();
+        let (desc, seventh) = match self.tab.resolve(&c.key) {
+            Resolution::Billable { node, seventh } => (self.tab.describe(node, seventh), seventh),
+            _ => (self.tab.node(c.node).desc.clone(), None),
+        };
+        let _ = seventh;
+        let e = &self.dict.entries[c.best_entry as usize];
+        let mut flags = c.flags.clone();
+        if p < threshold.max(0.5) && !flags.contains(&Flag::LowConfidence) {
+            flags.push(Flag::LowConfidence);
+        }
+        if c.conflicting && !flags.contains(&Flag::ConflictingEvidence) {
+            flags.push(Flag::ConflictingEvidence);
+        }
+        let icd11 = if self.options.icd11 {
+            self.engine
+                .and_then(|en| en.map_icd10cm_to_icd11(&c.key).ok().flatten())
+                .map(|r| Icd11Out {
+                    primary: r.primary.map(|t| Icd11Choice {
+                        code: t.code,
+                        title: t.title,
+                    }),
+                    choices: r
+                        .choices
+                        .into_iter()
+                        .map(|t| Icd11Choice {
+                            code: t.code,
+                            title: t.title,
+                        })
+                        .collect(),
+                    via: r.via,
+                    note: r.note,
+                })
+        } else {
+            None
+        };
+        let mut steps = c.steps.clone();
+        steps.push(match &self.model {
+            Some(m) => format!(
+                "confidence {p:.2} from the learned re-ranker {} (threshold {:.2})",
+                m.version, m.threshold
+            ),
+            None => format!("confidence {p:.2} from the dictionary estimate (no learned model)"),
+        });
+        Suggestion {
+            code: normalize::icd10cm_display(&c.key),
+            system: "icd10cm",
+            descriptor: desc,
+            confidence: (p * 1000.0).round() / 1000.0,
+            evidence,
+            logic: Logic {
+                rule: c.rule.clone(),
+                source: e.source.as_str().into(),
+                matched_term: e.text.clone(),
+                index_path: e.index_path.clone(),
+                guideline: c.guideline.clone(),
+                steps,
+            },
+            context: c.ctx.clone(),
+            flags,
+            icd11,
+        }
+    }
+}
+
+fn map_prefix(table: &[(&str, &'static str)], key: &str) -> Option<&'static str> {
+    table
+        .iter()
+        .find(|(p, _)| key.starts_with(p))
+        .map(|(_, z)| *z)
+}
+
+/// Evidence fragments of a token set: runs of consecutive tokens become one
+/// fragment. Offsets are characters when `chars` is given, bytes otherwise.
+pub fn fragments(note: &Annotated, tokens: &[u32], chars: Option<&CharIndex>) -> Vec<Evidence> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < tokens.len() {
+        let mut j = i;
+        while j + 1 < tokens.len() && tokens[j + 1] == tokens[j] + 1 {
+            j += 1;
+        }
+        let a = &note.tokens[tokens[i] as usize];
+        let b = &note.tokens[tokens[j] as usize];
+        let (bs, be) = (a.start, b.end);
+        let section = medledger_text::section::section_at(&note.sections, bs);
+        let (s, e) = match chars {
+            Some(c) => (c.char_offset(bs), c.char_offset(be)),
+            None => (bs, be),
+        };
+        out.push(Evidence {
+            start: s,
+            end: e,
+            text: note.text[bs..be].to_string(),
+            section,
+        });
+        i = j + 1;
+    }
+    out
+}
+
+/// Among chosen codes resting on exactly the same evidence tokens, only the
+/// best-scored one is suggested; the others stay as candidates.
+fn one_code_per_evidence(
+    chosen: &mut Vec<(Candidate, f64)>,
+    rest: &mut Vec<(Candidate, f64)>,
+    mentions: &[Mention],
+) {
+    let evidence = |c: &Candidate| -> Vec<u32> {
+        let mut toks: Vec<u32> = c
+            .mentions
+            .iter()
+            .flat_map(|&m| mentions[m as usize].tokens.iter().copied())
+            .collect();
+        toks.sort_unstable();
+        toks.dedup();
+        toks
+    };
+    // Per evidence set, the winner: a code the dictionary itself supports
+    // before a learned-only one, then the higher confidence.
+    let mut best: FxHashMap<Vec<u32>, (bool, f64, usize)> = FxHashMap::default();
+    for (i, (c, p)) in chosen.iter().enumerate() {
+        if c.mentions.is_empty() || !c.rule.starts_with("dict.") {
+            continue;
+        }
+        let k = (c.has_non_learned, *p, usize::MAX - i);
+        let e = best.entry(evidence(c)).or_insert(k);
+        if (k.0, k.1) > (e.0, e.1) {
+            *e = k;
+        }
+    }
+    let mut keep = Vec::with_capacity(chosen.len());
+    for (i, (c, p)) in std::mem::take(chosen).into_iter().enumerate() {
+        let loses = !c.mentions.is_empty()
+            && c.rule.starts_with("dict.")
+            && best
+                .get(&evidence(&c))
+                .is_some_and(|w| w.2 != usize::MAX - i);
+        if loses {
+            rest.push((c, p));
+        } else {
+            keep.push((c, p));
+        }
+    }
+    *chosen = keep;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn code_refs_in_notes_are_parsed() {
+        let r = parse_code_refs(
+            "gestational diabetes (O24.4-) type 1 diabetes mellitus (E10.-) postprocedural (E08-E13)",
+        );
+        assert_eq!(r.len(), 3);
+        assert!(r[0].contains("O2441"));
+        assert!(r[1].contains("E109"));
+        assert!(!r[1].contains("E119"));
+        assert!(r[2].contains("E1122"));
+        assert!(r[2].contains("E0800"));
+        assert!(!r[2].contains("E1500"));
+    }
+}

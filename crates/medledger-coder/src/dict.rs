@@ -1,0 +1,761 @@
+//! The coding dictionary: every billable ICD-10-CM code's tabular title and
+//! inclusion terms, the installed index and table terms, our curated lexicon
+//! and (when a model is loaded) learned terms, each reduced to a set of
+//! concepts (normalised, stemmed words) and indexed by its rarest required
+//! concept. Matching a sentence looks up only the concepts the sentence
+//! contains, so the cost stays linear in the note's length.
+
+use std::sync::Arc;
+
+use medledger_codesets::icd10cm::tabular::Tabular;
+use medledger_text::{abbrev, morph};
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+
+/// Where a dictionary term comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TermSource {
+    /// The code's title in the tabular list.
+    Title,
+    /// An inclusion term (or Includes note) written on the code.
+    Inclusion,
+    /// A category or subcategory title, read as its unspecified code.
+    CategoryDefault,
+    /// A term of the installed Alphabetic Index or one of its tables.
+    Index,
+    /// Our curated lexicon of everyday names and index defaults.
+    Lexicon,
+    /// Learned from coded history by `medledger learn`.
+    Learned,
+}
+
+impl TermSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TermSource::Title => "tabular title",
+            TermSource::Inclusion => "tabular inclusion term",
+            TermSource::CategoryDefault => "category title (unspecified code)",
+            TermSource::Index => "alphabetic index term",
+            TermSource::Lexicon => "medledger lexicon",
+            TermSource::Learned => "learned term",
+        }
+    }
+
+    pub const ALL: [TermSource; 6] = [
+        TermSource::Title,
+        TermSource::Inclusion,
+        TermSource::CategoryDefault,
+        TermSource::Index,
+        TermSource::Lexicon,
+        TermSource::Learned,
+    ];
+}
+
+/// One term of the dictionary.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Entry {
+    /// Billable code key (no dot), including a 7th character.
+    pub key: String,
+    /// Tabular node of the code.
+    pub node: u32,
+    pub source: TermSource,
+    /// The term as written in its source.
+    pub text: String,
+    /// Concepts that must all be present in one sentence.
+    pub required: Vec<u32>,
+    /// Generic concepts that may be present ("disease", "disorder").
+    pub optional: Vec<u32>,
+    /// The code is an "other specified" residual code.
+    pub other: bool,
+    /// The code is an unspecified code (title says "unspecified").
+    pub unspecified: bool,
+    /// The 7th character was chosen by default (episode of care not read).
+    pub default_seventh: Option<char>,
+    /// Index path for index terms ("Neoplasm > lung > Malignant Primary").
+    pub index_path: Option<String>,
+    /// Learned association strength (learned terms only).
+    pub weight: f32,
+    /// Learned terms match as contiguous phrases only.
+    pub contiguous: bool,
+    /// Learned terms: documents that carried the code / contained the phrase.
+    pub support: u32,
+    pub df: u32,
+}
+
+/// Concept ids of words.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Vocab {
+    map: FxHashMap<String, u32>,
+    words: Vec<String>,
+}
+
+impl Vocab {
+    pub fn id(&mut self, concept: &str) -> u32 {
+        if let Some(&i) = self.map.get(concept) {
+            return i;
+        }
+        let i = self.words.len() as u32;
+        self.words.push(concept.to_string());
+        self.map.insert(concept.to_string(), i);
+        i
+    }
+
+    pub fn get(&self, concept: &str) -> Option<u32> {
+        self.map.get(concept).copied()
+    }
+
+    pub fn word(&self, id: u32) -> &str {
+        self.words
+            .get(id as usize)
+            .map(String::as_str)
+            .unwrap_or("")
+    }
+
+    pub fn len(&self) -> usize {
+        self.words.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.words.is_empty()
+    }
+}
+
+/// Function words that never carry a concept.
+pub const STOPWORDS: &[&str] = &[
+    "a",
+    "an",
+    "the",
+    "of",
+    "and",
+    "or",
+    "in",
+    "on",
+    "to",
+    "for",
+    "by",
+    "with",
+    "at",
+    "as",
+    "from",
+    "is",
+    "are",
+    "was",
+    "were",
+    "be",
+    "been",
+    "being",
+    "this",
+    "that",
+    "these",
+    "those",
+    "its",
+    "his",
+    "her",
+    "their",
+    "he",
+    "she",
+    "they",
+    "it",
+    "we",
+    "i",
+    "you",
+    "which",
+    "who",
+    "whom",
+    "has",
+    "have",
+    "had",
+    "into",
+    "onto",
+    "than",
+    "then",
+    "there",
+    "also",
+    "very",
+    "both",
+    "all",
+    "any",
+    "some",
+    "such",
+    "so",
+    "but",
+    "if",
+    "due",
+    "nos",
+    "nec",
+    "s",
+    "de",
+    "la",
+    "el",
+    "en",
+    "y",
+    "del",
+    "los",
+    "las",
+    "patient",
+    "presented",
+    "presents",
+    "showed",
+    "shows",
+    "revealed",
+];
+
+/// Words of clinical notes that the tabular writes as a phrase.
+const POSITION_WORDS: &[(&str, &[&str])] = &[
+    ("distal", &["lower", "end"]),
+    ("proximal", &["upper", "end"]),
+    ("kidney", &["renal"]),
+    ("stones", &["calculus"]),
+    ("stone", &["calculus"]),
+    ("tumor", &["neoplasm"]),
+    ("tumour", &["neoplasm"]),
+    ("cancer", &["malignant", "neoplasm"]),
+    ("carcinoma", &["malignant", "neoplasm"]),
+];
+
+/// Concepts too general to name a condition alone: a term needs at least one
+/// concept outside this list, and these may be missing from the note.
+pub const GENERIC: &[&str] = &[
+    "diseas",
+    "disord",
+    "condit",
+    "other",
+    "specifi",
+    "unspecifi",
+    "site",
+    "type",
+    "mellitus",
+    "state",
+    "status",
+    "problem",
+    "part",
+    "region",
+    "unknown",
+    "caus",
+    "classifi",
+    "elsewher",
+    "certain",
+    "organ",
+    "system",
+    "mention",
+    "behavior",
+    "manifest",
+    "complic",
+    "encount",
+    "initi",
+    "episod",
+    "care",
+    "qualifi",
+    "primari",
+    "essenti",
+    "nonspecif",
+];
+
+fn is_stopword(lower: &str) -> bool {
+    STOPWORDS.contains(&lower)
+}
+
+/// The concept (stem) of one lower-case word.
+pub fn concept_of(lower: &str) -> String {
+    morph::stem(&morph::normalize_word(lower))
+}
+
+/// The concepts a note token stands for: its own stem, the stems of its
+/// equivalent words (renal/kidney), and for an abbreviation the stems of its
+/// expansion. Unknown concepts are not returned (they cannot match a term).
+pub fn token_concepts(original: &str, lower: &str, vocab: &Vocab, out: &mut Vec<u32>) {
+    out.clear();
+    if let Some(exp) = abbrev::expand(original) {
+        for w in exp.split(|c: char| !c.is_alphanumeric()) {
+            let w = w.to_lowercase();
+            if w.is_empty() || is_stopword(&w) {
+                continue;
+            }
+            if let Some(id) = vocab.get(&concept_of(&w)) {
+                out.push(id);
+            }
+        }
+    }
+    if is_stopword(lower) {
+        out.sort_unstable();
+        out.dedup();
+        return;
+    }
+    if let Some(id) = vocab.get(&concept_of(lower)) {
+        out.push(id);
+    }
+    for alt in morph::alternatives(lower) {
+        if let Some(id) = vocab.get(&concept_of(alt)) {
+            out.push(id);
+        }
+    }
+    // Anatomical position words the classification spells as two words.
+    if let Some((_, words)) = POSITION_WORDS.iter().find(|(w, _)| *w == lower) {
+        for w in *words {
+            if let Some(id) = vocab.get(&concept_of(w)) {
+                out.push(id);
+            }
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+}
+
+/// Cleans a classification term for matching: removes parenthesised and
+/// bracketed nonessential words, comma qualifiers that only say the term is
+/// unspecified, and "without ..." / "not ..." tails that name what is absent.
+pub fn clean_term(text: &str) -> String {
+    let mut plain = String::with_capacity(text.len());
+    let mut depth = 0usize;
+    for c in text.chars() {
+        match c {
+            '(' | '[' => depth += 1,
+            ')' | ']' => depth = depth.saturating_sub(1),
+            _ if depth == 0 => plain.push(c),
+            _ => {}
+        }
+    }
+    let lower = plain.to_lowercase();
+    if lower.contains("classified elsewhere") {
+        // Manifestation codes: never coded from a mention alone.
+        return String::new();
+    }
+    let mut kept: Vec<&str> = Vec::new();
+    for (i, seg) in lower.split(',').enumerate() {
+        let s = seg.trim();
+        if i == 0 {
+            kept.push(s);
+            continue;
+        }
+        if s.contains("unspecified")
+            || s.contains("not specified")
+            || s.contains("not elsewhere classified")
+            || s.starts_with("not ")
+        {
+            continue;
+        }
+        kept.push(s);
+    }
+    let mut joined = kept.join(" ");
+    for cut in [" without ", " not ", " except "] {
+        if let Some(p) = joined.find(cut) {
+            joined.truncate(p);
+        }
+    }
+    if joined.starts_with("without ") {
+        joined.clear();
+    }
+    joined
+}
+
+/// Splits a cleaned term into required and optional concept ids.
+pub fn term_concepts(cleaned: &str, vocab: &mut Vocab) -> (Vec<u32>, Vec<u32>) {
+    let mut required = Vec::new();
+    let mut optional = Vec::new();
+    for w in cleaned.split(|c: char| !c.is_alphanumeric()) {
+        if w.is_empty() || is_stopword(w) {
+            continue;
+        }
+        let c = concept_of(w);
+        let id = vocab.id(&c);
+        if GENERIC.contains(&c.as_str()) {
+            optional.push(id);
+        } else {
+            required.push(id);
+        }
+    }
+    required.sort_unstable();
+    required.dedup();
+    optional.sort_unstable();
+    optional.dedup();
+    optional.retain(|o| !required.contains(o));
+    if required
+        .iter()
+        .all(|r| vocab.word(*r).chars().all(|c| c.is_ascii_digit()))
+    {
+        required.clear();
+    }
+    (required, optional)
+}
+
+/// What the dictionary was built from, for the build report and coding runs.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct BuildReport {
+    pub release: String,
+    pub entries: usize,
+    pub by_source: Vec<(TermSource, usize)>,
+    pub lexicon_skipped: Vec<String>,
+    pub concepts: usize,
+}
+
+/// The dictionary with its anchor index.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Dictionary {
+    pub vocab: Vocab,
+    pub entries: Vec<Entry>,
+    /// Rarest required concept -> entries anchored on it.
+    pub anchors: FxHashMap<u32, Vec<u32>>,
+    pub report: BuildReport,
+}
+
+/// The billable code a node stands for in the dictionary: a leaf itself (with
+/// a default 7th character where one is required), or for a category or
+/// subcategory its "unspecified" child.
+pub fn default_billable(tab: &Tabular, idx: u32) -> Option<(String, u32, Option<char>)> {
+    let node = tab.node(idx);
+    if tab.is_leaf(idx) {
+        return match tab.seven_for(idx) {
+            None => Some((node.key.clone(), idx, None)),
+            Some((_, def)) => {
+                let pick = ['A', '0', 'S']
+                    .into_iter()
+                    .find(|c| def.meaning(*c).is_some())
+                    .or_else(|| def.extensions.first().map(|(c, _)| *c))?;
+                Some((format!("{}{pick}", tab.padded_stem(idx)), idx, Some(pick)))
+            }
+        };
+    }
+    // Direct children: prefer one whose title says unspecified.
+    let end = node.end;
+    let mut i = idx + 1;
+    let mut best: Option<u32> = None;
+    while i < end {
+        let child = tab.node(i);
+        let t = child.desc.to_lowercase();
+        if t.contains("unspecified") || t.ends_with("without complications") {
+            best = Some(i);
+            break;
+        }
+        i = child.end;
+    }
+    let b = best?;
+    default_billable(tab, b)
+}
+
+/// Lower-case words of a title that mark a residual "other" code.
+fn is_other_title(desc: &str) -> bool {
+    let l = desc.to_lowercase();
+    l.starts_with("other ") || l.contains(" other ") && l.contains("specified")
+}
+
+pub struct Builder<'a> {
+    tab: &'a Tabular,
+    dict: Dictionary,
+}
+
+impl<'a> Builder<'a> {
+    pub fn new(tab: &'a Tabular, release: &str) -> Builder<'a> {
+        Builder {
+            tab,
+            dict: Dictionary {
+                vocab: Vocab::default(),
+                entries: Vec::new(),
+                anchors: FxHashMap::default(),
+                report: BuildReport {
+                    release: release.to_string(),
+                    ..BuildReport::default()
+                },
+            },
+        }
+    }
+
+    /// Adds one term for a billable code; returns false when the term has no
+    /// required concept.
+    #[allow(clippy::too_many_arguments)]
+    pub fn add(
+        &mut self,
+        key: String,
+        node: u32,
+        seventh: Option<char>,
+        source: TermSource,
+        text: &str,
+        index_path: Option<String>,
+        weight: f32,
+    ) -> bool {
+        let cleaned = clean_term(text);
+        let (required, optional) = term_concepts(&cleaned, &mut self.dict.vocab);
+        if required.is_empty() {
+            return false;
+        }
+        let desc = &self.tab.node(node).desc;
+        self.dict.entries.push(Entry {
+            key,
+            node,
+            source,
+            text: text.to_string(),
+            required,
+            optional,
+            other: is_other_title(desc),
+            unspecified: desc.to_lowercase().contains("unspecified"),
+            default_seventh: seventh,
+            index_path,
+            weight,
+            contiguous: source == TermSource::Learned,
+            support: 0,
+            df: 0,
+        });
+        true
+    }
+
+    /// Titles and inclusion terms of the whole tabular.
+    pub fn add_tabular(&mut self) {
+        let tab = self.tab;
+        for i in 0..tab.nodes.len() as u32 {
+            let node = tab.node(i);
+            let Some((key, target, seventh)) = default_billable(tab, i) else {
+                continue;
+            };
+            let source = if target == i {
+                TermSource::Title
+            } else {
+                TermSource::CategoryDefault
+            };
+            self.add(key.clone(), target, seventh, source, &node.desc, None, 0.0);
+            if target != i {
+                continue;
+            }
+            for note in &node.notes {
+                use medledger_codesets::icd10cm::tabular::NoteKind;
+                if !matches!(note.kind, NoteKind::InclusionTerm | NoteKind::Includes) {
+                    continue;
+                }
+                for t in note.texts.iter() {
+                    self.add(
+                        key.clone(),
+                        target,
+                        seventh,
+                        TermSource::Inclusion,
+                        t,
+                        None,
+                        0.0,
+                    );
+                }
+            }
+        }
+    }
+
+    /// Our curated lexicon.
+    pub fn add_lexicon(&mut self) {
+        for (term, code) in crate::lexicon::DEFAULTS {
+            let key = medledger_codesets::normalize::key(code);
+            match self.tab.resolve(&key) {
+                medledger_codesets::icd10cm::tabular::Resolution::Billable { node, seventh } => {
+                    self.add(key, node, seventh, TermSource::Lexicon, term, None, 0.0);
+                }
+                _ => self
+                    .dict
+                    .report
+                    .lexicon_skipped
+                    .push(format!("{term} -> {code}")),
+            }
+        }
+    }
+
+    /// Terms of an installed index tree that point at billable codes.
+    pub fn add_index(&mut self, tree: &medledger_codesets::icd10cm::index::IndexTree) {
+        use medledger_codesets::icd10cm::index::IndexKind;
+        let mut path: Vec<String> = Vec::new();
+        for term in &tree.terms {
+            path.truncate(term.level as usize);
+            path.push(term.title.clone());
+            let mut codes: Vec<(String, String)> = Vec::new();
+            if let Some(c) = &term.code {
+                codes.push((c.clone(), path.join(" ")));
+            }
+            if tree.kind == IndexKind::Neoplasm {
+                // Column 1 of the neoplasm table: malignant primary.
+                if let Some((_, c)) = term.cells.iter().find(|(col, _)| *col == 1) {
+                    codes.push((c.clone(), format!("{} neoplasm malignant", path.join(" "))));
+                }
+            }
+            if tree.kind == IndexKind::Drug
+                && let Some((_, c)) = term.cells.iter().find(|(col, _)| *col == 2)
+            {
+                codes.push((c.clone(), format!("{} poisoning", path.join(" "))));
+            }
+            for (code, text) in codes {
+                let key = medledger_codesets::normalize::key(code.trim_end_matches(['-', '.']));
+                let resolved = match self.tab.resolve(&key) {
+                    medledger_codesets::icd10cm::tabular::Resolution::Billable {
+                        node,
+                        seventh,
+                    } => Some((key.clone(), node, seventh)),
+                    medledger_codesets::icd10cm::tabular::Resolution::Header { node }
+                    | medledger_codesets::icd10cm::tabular::Resolution::NeedsSeventh { node } => {
+                        default_billable(self.tab, node)
+                    }
+                    _ => None,
+                };
+                if let Some((k, node, seventh)) = resolved {
+                    let shown = path.join(" > ");
+                    self.add(k, node, seventh, TermSource::Index, &text, Some(shown), 0.0);
+                }
+            }
+        }
+    }
+
+    pub fn vocab_mut(&mut self) -> &mut Vocab {
+        &mut self.dict.vocab
+    }
+
+    pub fn finish(mut self) -> Dictionary {
+        self.dict.index();
+        self.dict
+    }
+}
+
+impl Dictionary {
+    /// Builds the anchor index: each entry is anchored on its required concept
+    /// that the fewest entries share.
+    pub fn index(&mut self) {
+        // Drop exact duplicates (same code, same concepts).
+        let mut seen: FxHashMap<(String, Vec<u32>), usize> = FxHashMap::default();
+        let mut keep = Vec::with_capacity(self.entries.len());
+        for e in std::mem::take(&mut self.entries) {
+            let k = (e.key.clone(), e.required.clone());
+            if let Some(&at) = seen.get(&k) {
+                let existing: &mut Entry = &mut keep[at];
+                // A learned weight survives on the kept entry.
+                existing.weight = existing.weight.max(e.weight);
+                continue;
+            }
+            seen.insert(k, keep.len());
+            keep.push(e);
+        }
+        self.entries = keep;
+        let mut df: FxHashMap<u32, u32> = FxHashMap::default();
+        for e in &self.entries {
+            for c in &e.required {
+                *df.entry(*c).or_default() += 1;
+            }
+        }
+        self.anchors.clear();
+        for (i, e) in self.entries.iter().enumerate() {
+            let anchor = e
+                .required
+                .iter()
+                .copied()
+                .min_by_key(|c| (df.get(c).copied().unwrap_or(0), *c));
+            if let Some(a) = anchor {
+                self.anchors.entry(a).or_default().push(i as u32);
+            }
+        }
+        let mut by: FxHashMap<TermSource, usize> = FxHashMap::default();
+        for e in &self.entries {
+            *by.entry(e.source).or_default() += 1;
+        }
+        self.report.entries = self.entries.len();
+        self.report.by_source = TermSource::ALL
+            .iter()
+            .map(|s| (*s, by.get(s).copied().unwrap_or(0)))
+            .collect();
+        self.report.concepts = self.vocab.len();
+    }
+
+    /// Builds the dictionary for a tabular release (and optional index trees).
+    pub fn build(
+        tab: &Arc<Tabular>,
+        release: &str,
+        indexes: &[Arc<medledger_codesets::icd10cm::index::IndexTree>],
+    ) -> Dictionary {
+        let mut b = Builder::new(tab, release);
+        b.add_tabular();
+        for t in indexes {
+            b.add_index(t);
+        }
+        b.add_lexicon();
+        b.finish()
+    }
+
+    /// Adds learned terms (concept phrases in the same vocabulary) and
+    /// re-indexes.
+    pub fn add_learned(&mut self, tab: &Tabular, learned: &[crate::model::LearnedTerm]) {
+        for lt in learned {
+            let medledger_codesets::icd10cm::tabular::Resolution::Billable { node, seventh } =
+                tab.resolve(&lt.code)
+            else {
+                continue;
+            };
+            let required: Vec<u32> = {
+                let mut r: Vec<u32> = lt
+                    .concepts
+                    .iter()
+                    .map(|c| self.vocab.id(c))
+                    .collect::<Vec<_>>();
+                r.sort_unstable();
+                r.dedup();
+                r
+            };
+            if required.is_empty() {
+                continue;
+            }
+            let desc = &tab.node(node).desc;
+            self.entries.push(Entry {
+                key: lt.code.clone(),
+                node,
+                source: TermSource::Learned,
+                text: lt.concepts.join(" "),
+                required,
+                optional: Vec::new(),
+                other: is_other_title(desc),
+                unspecified: desc.to_lowercase().contains("unspecified"),
+                default_seventh: seventh.filter(|_| false),
+                index_path: None,
+                weight: lt.weight,
+                contiguous: true,
+                support: lt.support,
+                df: lt.df,
+            });
+        }
+        self.index();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clean_term_drops_nonessential_and_unspecific_parts() {
+        assert_eq!(
+            clean_term("Essential (primary) hypertension"),
+            "essential  hypertension"
+        );
+        assert_eq!(clean_term("Pneumonia, unspecified organism"), "pneumonia");
+        assert_eq!(
+            clean_term("Type 2 diabetes mellitus without complications"),
+            "type 2 diabetes mellitus"
+        );
+        assert_eq!(
+            clean_term("Human immunodeficiency virus [HIV] disease"),
+            "human immunodeficiency virus  disease"
+        );
+    }
+
+    #[test]
+    fn generic_words_are_optional_and_a_term_needs_a_required_concept() {
+        let mut v = Vocab::default();
+        let (r, o) = term_concepts("crohn's disease", &mut v);
+        assert_eq!(r.len(), 1);
+        assert_eq!(o.len(), 1);
+        assert_eq!(v.word(o[0]), "diseas");
+        let (r, _) = term_concepts("other specified disorders", &mut v);
+        assert!(r.is_empty());
+    }
+
+    #[test]
+    fn token_concepts_expand_abbreviations_and_adjectives() {
+        let mut v = Vocab::default();
+        for w in ["chronic", "kidney", "diseas"] {
+            v.id(w);
+        }
+        let mut out = Vec::new();
+        token_concepts("CKD", "ckd", &v, &mut out);
+        assert_eq!(out.len(), 3, "CKD expands to chronic kidney disease");
+        token_concepts("renal", "renal", &v, &mut out);
+        assert_eq!(out, vec![v.get("kidney").unwrap()]);
+        token_concepts("the", "the", &v, &mut out);
+        assert!(out.is_empty());
+    }
+}

@@ -1,0 +1,254 @@
+//! Note annotation (tokens, sentences, sections, token concepts) and concept
+//! matching against the dictionary.
+//!
+//! For each sentence the matcher sorts the (concept, token) pairs the
+//! sentence contains, then looks up the entries anchored on each of its
+//! concepts: an entry matches when every required concept occurs within a
+//! window of the sentence, in any order ("fracture of the left distal radius"
+//! and "distal radius, left, fractured" both match). Work per sentence is the
+//! entries anchored on its concepts, so the cost grows linearly with the note.
+
+use medledger_text::{Section, SectionKind, Sentence, Token, TokenKind};
+use rustc_hash::FxHashMap;
+
+use crate::dict::{self, Dictionary};
+
+/// A note split into tokens, sentences and sections, with each token's
+/// concepts (CSR layout: `concepts[offsets[t]..offsets[t + 1]]`).
+pub struct Annotated<'t> {
+    pub text: &'t str,
+    pub tokens: Vec<Token>,
+    pub sentences: Vec<Sentence>,
+    pub sections: Vec<Section>,
+    /// Section kind of each sentence.
+    pub sentence_section: Vec<SectionKind>,
+    pub concepts: Vec<u32>,
+    pub offsets: Vec<u32>,
+}
+
+impl Annotated<'_> {
+    pub fn token_concepts(&self, t: usize) -> &[u32] {
+        &self.concepts[self.offsets[t] as usize..self.offsets[t + 1] as usize]
+    }
+}
+
+/// Per-thread memo of token -> concepts, so that each distinct word is
+/// stemmed once per worker.
+#[derive(Default)]
+pub struct Scratch {
+    cache: FxHashMap<String, Box<[u32]>>,
+    buf: Vec<u32>,
+    pairs: Vec<(u32, u32)>,
+}
+
+impl Scratch {
+    fn concepts(&mut self, text: &str, tok: &Token, vocab: &dict::Vocab) -> &[u32] {
+        let original = &text[tok.start..tok.end];
+        if !self.cache.contains_key(original) {
+            if self.cache.len() > 200_000 {
+                self.cache.clear();
+            }
+            dict::token_concepts(original, &tok.lower, vocab, &mut self.buf);
+            self.cache
+                .insert(original.to_string(), self.buf.clone().into_boxed_slice());
+        }
+        &self.cache[original]
+    }
+}
+
+pub fn annotate<'t>(text: &'t str, dict: &Dictionary, scratch: &mut Scratch) -> Annotated<'t> {
+    let tokens = medledger_text::tokenize(text);
+    let sentences = medledger_text::sentences(text, &tokens);
+    let sections = medledger_text::sections(text);
+    let sentence_section = sentences
+        .iter()
+        .map(|s| medledger_text::section::section_at(&sections, s.start))
+        .collect();
+    let mut concepts = Vec::with_capacity(tokens.len());
+    let mut offsets = Vec::with_capacity(tokens.len() + 1);
+    offsets.push(0u32);
+    for tok in &tokens {
+        if tok.kind != TokenKind::Punct {
+            concepts.extend_from_slice(scratch.concepts(text, tok, &dict.vocab));
+        }
+        offsets.push(concepts.len() as u32);
+    }
+    Annotated {
+        text,
+        tokens,
+        sentences,
+        sections,
+        sentence_section,
+        concepts,
+        offsets,
+    }
+}
+
+/// One match of a dictionary entry in a sentence.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mention {
+    pub entry: u32,
+    pub sentence: u32,
+    /// Token indices of the matched words, sorted.
+    pub tokens: Vec<u32>,
+    /// Tokens from the first to the last matched word.
+    pub window: u32,
+    /// Optional (generic) concepts of the entry found in the window.
+    pub optional_found: u32,
+    /// Set when a longer match in the same sentence covers these tokens.
+    pub subsumed_by: Option<u32>,
+}
+
+impl Mention {
+    pub fn contiguous(&self) -> bool {
+        self.window as usize <= self.tokens.len() + 1
+    }
+}
+
+fn positions(pairs: &[(u32, u32)], concept: u32) -> &[(u32, u32)] {
+    let lo = pairs.partition_point(|p| p.0 < concept);
+    let hi = pairs.partition_point(|p| p.0 <= concept);
+    &pairs[lo..hi]
+}
+
+/// All mentions of dictionary entries in the note, with subsumption marked.
+pub fn find_mentions(note: &Annotated, dict: &Dictionary, scratch: &mut Scratch) -> Vec<Mention> {
+    let mut out = Vec::new();
+    let pairs = &mut scratch.pairs;
+    for (si, s) in note.sentences.iter().enumerate() {
+        pairs.clear();
+        for t in s.tokens.clone() {
+            for &c in note.token_concepts(t) {
+                pairs.push((c, t as u32));
+            }
+        }
+        if pairs.is_empty() {
+            continue;
+        }
+        pairs.sort_unstable();
+        pairs.dedup();
+        let first = out.len();
+        let mut prev = u32::MAX;
+        for &(c, _) in pairs.iter() {
+            if c == prev {
+                continue;
+            }
+            prev = c;
+            let Some(list) = dict.anchors.get(&c) else {
+                continue;
+            };
+            for &ei in list {
+                let e = &dict.entries[ei as usize];
+                if let Some(m) = match_entry(e, ei, si as u32, pairs, c, &dict.vocab) {
+                    out.push(m);
+                }
+            }
+        }
+        mark_subsumed(&mut out[first..], first as u32);
+    }
+    out
+}
+
+fn match_entry(
+    e: &dict::Entry,
+    ei: u32,
+    sentence: u32,
+    pairs: &[(u32, u32)],
+    anchor: u32,
+    vocab: &dict::Vocab,
+) -> Option<Mention> {
+    let numeric = |c: u32| vocab.word(c).bytes().all(|b| b.is_ascii_digit());
+    let n = e.required.len();
+    let limit = if e.contiguous { n + 2 } else { 2 * n + 6 };
+    let mut best: Option<(u32, Vec<u32>)> = None;
+    for &(_, p) in positions(pairs, anchor) {
+        let mut toks: Vec<u32> = Vec::with_capacity(n + 2);
+        let mut ok = true;
+        for &r in &e.required {
+            let occ = positions(pairs, r);
+            if occ.is_empty() {
+                ok = false;
+                break;
+            }
+            let nearest = occ
+                .iter()
+                .map(|x| x.1)
+                .min_by_key(|t| t.abs_diff(p))
+                .unwrap_or(p);
+            toks.push(nearest);
+        }
+        if !ok {
+            return None;
+        }
+        // A number (a stage, a type) counts only next to the words it qualifies.
+        let words: Vec<u32> = e
+            .required
+            .iter()
+            .zip(&toks)
+            .filter(|(r, _)| !numeric(**r))
+            .map(|(_, t)| *t)
+            .collect();
+        if e.required
+            .iter()
+            .zip(&toks)
+            .any(|(r, t)| numeric(*r) && !words.iter().any(|w| w.abs_diff(*t) <= 2))
+        {
+            continue;
+        }
+        toks.sort_unstable();
+        toks.dedup();
+        let (lo, hi) = (toks[0], toks[toks.len() - 1]);
+        let window = hi - lo + 1;
+        if window as usize > limit {
+            continue;
+        }
+        if best.as_ref().is_none_or(|(w, _)| window < *w) {
+            best = Some((window, toks));
+        }
+    }
+    let (window, mut toks) = best?;
+    let (lo, hi) = (toks[0], toks[toks.len() - 1]);
+    let mut optional_found = 0;
+    for &o in &e.optional {
+        if let Some(t) = positions(pairs, o)
+            .iter()
+            .map(|x| x.1)
+            .find(|t| *t + 3 >= lo && *t <= hi + 3)
+        {
+            optional_found += 1;
+            toks.push(t);
+        }
+    }
+    toks.sort_unstable();
+    toks.dedup();
+    Some(Mention {
+        entry: ei,
+        sentence,
+        tokens: toks,
+        window,
+        optional_found,
+        subsumed_by: None,
+    })
+}
+
+fn is_strict_subset(a: &[u32], b: &[u32]) -> bool {
+    a.len() < b.len() && a.iter().all(|x| b.binary_search(x).is_ok())
+}
+
+/// Marks mentions whose tokens are a strict subset of another mention's in
+/// the same sentence (the longer, more specific term wins).
+fn mark_subsumed(ms: &mut [Mention], base: u32) {
+    let n = ms.len();
+    for i in 0..n {
+        let mut by: Option<(usize, u32)> = None;
+        for j in 0..n {
+            if i != j && is_strict_subset(&ms[i].tokens, &ms[j].tokens) {
+                let len = ms[j].tokens.len();
+                if by.is_none_or(|(l, _)| len > l) {
+                    by = Some((len, base + j as u32));
+                }
+            }
+        }
+        ms[i].subsumed_by = by.map(|(_, j)| j);
+    }
+}

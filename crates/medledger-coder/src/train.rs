@@ -1,0 +1,359 @@
+//! `learn`: fits a model from previously coded notes (text + final codes),
+//! and `evaluate`: codes a CodiEsp split and scores it.
+
+use medledger_codesets::Engine;
+use medledger_codesets::icd10cm::tabular::Resolution;
+use medledger_text::TokenKind;
+use rustc_hash::{FxHashMap, FxHashSet};
+use serde::Serialize;
+
+use crate::coder::{Coder, Encounter, FEATURES, features};
+use crate::dict;
+use crate::error::Result;
+use crate::eval::{self, CodiespSplit, DocPrediction, PredictedCode, Scores};
+use crate::matcher::{self, Scratch};
+use crate::model::{self, ContextPolicy, MODEL_FORMAT, Model, Stat, TrainingReport};
+
+/// One coded note of the history.
+#[derive(Debug, Clone)]
+pub struct CodedNote {
+    pub id: String,
+    pub text: String,
+    /// Final codes (any spelling; normalised here).
+    pub codes: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct LearnOptions {
+    pub min_support: u32,
+    pub min_precision: f64,
+    pub l2: f64,
+    pub epochs: usize,
+    pub trained_on: String,
+}
+
+impl Default for LearnOptions {
+    fn default() -> Self {
+        LearnOptions {
+            min_support: 2,
+            min_precision: 0.3,
+            l2: 1e-3,
+            epochs: 400,
+            trained_on: String::new(),
+        }
+    }
+}
+
+/// Content concepts of each sentence of a note, for term mining.
+fn sentence_concepts(text: &str) -> Vec<Vec<String>> {
+    let toks = medledger_text::tokenize(text);
+    let sents = medledger_text::sentences(text, &toks);
+    sents
+        .iter()
+        .map(|s| {
+            toks[s.tokens.clone()]
+                .iter()
+                .filter(|t| {
+                    t.kind != TokenKind::Punct && !dict::STOPWORDS.contains(&t.lower.as_str())
+                })
+                .map(|t| dict::concept_of(&t.lower))
+                .collect()
+        })
+        .collect()
+}
+
+fn permissive() -> ContextPolicy {
+    ContextPolicy {
+        code_negated: true,
+        code_uncertain: true,
+        code_historical_as_condition: true,
+        code_family_as_condition: true,
+        code_hypothetical: true,
+        rates: Vec::new(),
+    }
+}
+
+pub fn learn(
+    engine: &Engine,
+    notes: &[CodedNote],
+    opts: &LearnOptions,
+    progress: &dyn Fn(usize, usize),
+) -> Result<Model> {
+    let gold: Vec<Vec<String>> = notes
+        .iter()
+        .map(|n| {
+            let mut v: Vec<String> = n.codes.iter().map(|c| eval::norm_code(c)).collect();
+            v.sort();
+            v.dedup();
+            v
+        })
+        .collect();
+    // 1. Learned terms.
+    let mining: Vec<(Vec<Vec<String>>, Vec<String>)> = notes
+        .iter()
+        .zip(&gold)
+        .map(|(n, g)| (sentence_concepts(&n.text), g.clone()))
+        .collect();
+    let base = Coder::new(engine, None, None)?;
+    let tab = base.tab.clone();
+    let mut learned_terms = model::mine_terms(&mining, opts.min_support, opts.min_precision, 3);
+    learned_terms.retain(|t| matches!(tab.resolve(&t.code), Resolution::Billable { .. }));
+    drop(base);
+    let mut code_gold: FxHashMap<String, u32> = FxHashMap::default();
+    for g in &gold {
+        for c in g {
+            *code_gold.entry(c.clone()).or_default() += 1;
+        }
+    }
+    let mut m = Model {
+        format: MODEL_FORMAT,
+        version: String::new(),
+        trained_on: opts.trained_on.clone(),
+        documents: notes.len(),
+        created: jiff::Timestamp::now().to_string(),
+        feature_names: FEATURES.iter().map(|s| s.to_string()).collect(),
+        weights: vec![0.0; FEATURES.len()],
+        threshold: 0.5,
+        policy: permissive(),
+        learned_terms,
+        code_stats: FxHashMap::default(),
+        term_stats: FxHashMap::default(),
+        code_gold,
+        training: TrainingReport::default(),
+    };
+    // 2. Candidates with every context kept, to read the policy and stats.
+    let mut coder = Coder::new(engine, None, Some(m.clone()))?;
+    coder.policy = permissive();
+    let enc = Encounter::default();
+    let mut scratch = Scratch::default();
+    let mut run = |coder: &Coder| {
+        let mut all = Vec::with_capacity(notes.len());
+        for (i, n) in notes.iter().enumerate() {
+            let note = matcher::annotate(&n.text, &coder.dict, &mut scratch);
+            let mentions = matcher::find_mentions(&note, &coder.dict, &mut scratch);
+            let (cands, _) = coder.candidates(&note, &mentions, &enc);
+            all.push(cands);
+            progress(i + 1, notes.len());
+        }
+        all
+    };
+    let first = run(&coder);
+    let rate = |f: &dyn Fn(&crate::coder::Candidate) -> bool| -> (f64, u32) {
+        let (mut n, mut pos) = (0u32, 0u32);
+        for (cs, g) in first.iter().zip(&gold) {
+            for c in cs.iter().filter(|c| f(c)) {
+                n += 1;
+                pos += u32::from(g.binary_search(&c.key).is_ok());
+            }
+        }
+        (if n == 0 { 0.0 } else { pos as f64 / n as f64 }, n)
+    };
+    let (aff, naff) = rate(&|c| c.affirmed);
+    type Pred = fn(&crate::coder::Candidate) -> bool;
+    let kinds: [(&str, Pred); 5] = [
+        ("negated", |c| !c.affirmed && c.ctx.negated),
+        ("uncertain", |c| {
+            !c.affirmed && c.ctx.uncertain && !c.ctx.negated
+        }),
+        ("historical", |c| !c.affirmed && c.ctx.historical),
+        ("family", |c| !c.affirmed && c.ctx.family),
+        ("hypothetical", |c| !c.affirmed && c.ctx.hypothetical),
+    ];
+    let mut rates = vec![("affirmed".to_string(), aff, naff)];
+    let mut keep = [false; 5];
+    for (i, (name, f)) in kinds.iter().enumerate() {
+        let (r, n) = rate(f);
+        rates.push((name.to_string(), r, n));
+        // Coded at least half as often as affirmed mentions, on enough cases.
+        keep[i] = n >= 20 && r >= 0.5 * aff;
+    }
+    m.policy = ContextPolicy {
+        code_negated: keep[0],
+        code_uncertain: keep[1],
+        code_historical_as_condition: keep[2],
+        code_family_as_condition: keep[3],
+        code_hypothetical: keep[4],
+        rates,
+    };
+    // 3. Candidates under the learned policy; stats; LOO features.
+    coder.policy = m.policy.clone();
+    let second = run(&coder);
+    let mut code_stats: FxHashMap<String, Stat> = FxHashMap::default();
+    let mut term_stats: FxHashMap<String, Stat> = FxHashMap::default();
+    for (cs, g) in second.iter().zip(&gold) {
+        let mut seen_terms: FxHashSet<&str> = FxHashSet::default();
+        for c in cs {
+            let y = g.binary_search(&c.key).is_ok();
+            let s = code_stats.entry(c.key.clone()).or_default();
+            s.proposed += 1;
+            s.accepted += u32::from(y);
+            if seen_terms.insert(&c.term_key) {
+                let t = term_stats.entry(c.term_key.clone()).or_default();
+                t.proposed += 1;
+                t.accepted += u32::from(y);
+            }
+        }
+    }
+    m.code_stats = code_stats;
+    m.term_stats = term_stats;
+    let mut x = Vec::new();
+    let mut y = Vec::new();
+    let mut covered = 0usize;
+    let gold_total: usize = gold.iter().map(Vec::len).sum();
+    for (cs, g) in second.iter().zip(&gold) {
+        let mut keys: FxHashSet<&str> = FxHashSet::default();
+        for c in cs {
+            let label = g.binary_search(&c.key).is_ok();
+            // A learned-only candidate that needed this very document to be
+            // learned would not exist without it: leave it out.
+            if !c.has_non_learned
+                && c.learned
+                    .is_some_and(|(s, _)| s.saturating_sub(u32::from(label)) < opts.min_support)
+            {
+                continue;
+            }
+            if label {
+                keys.insert(&c.key);
+            }
+            let e = &coder.dict.entries[c.best_entry as usize];
+            x.push(features(c, e, Some(&m), Some(label)));
+            y.push(label);
+        }
+        covered += keys.len();
+    }
+    let (w, loss) = model::fit_logistic(&x, &y, opts.l2, opts.epochs);
+    m.weights = w;
+    // 4. Threshold maximising micro-F1 over the history's gold codes.
+    let mut scored: Vec<(f64, bool)> = x.iter().zip(&y).map(|(f, l)| (m.score(f), *l)).collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let (mut tp, mut best_f1, mut best_k) = (0usize, 0.0f64, None);
+    for (k, (_, l)) in scored.iter().enumerate() {
+        tp += usize::from(*l);
+        let prec = tp as f64 / (k + 1) as f64;
+        let rec = tp as f64 / gold_total.max(1) as f64;
+        let f1 = if prec + rec > 0.0 {
+            2.0 * prec * rec / (prec + rec)
+        } else {
+            0.0
+        };
+        if f1 > best_f1 {
+            best_f1 = f1;
+            best_k = Some(k);
+        }
+    }
+    // The cut lies halfway to the next score below it; with nothing below,
+    // at most 0.5 (a history with no rejected candidate says little about
+    // where to cut).
+    m.threshold = match best_k {
+        Some(k) => match scored.get(k + 1) {
+            Some((next, _)) => (scored[k].0 + next) / 2.0,
+            None => scored[k].0.min(0.5),
+        },
+        None => 0.5,
+    };
+    m.training = TrainingReport {
+        candidates: x.len(),
+        positives: y.iter().filter(|v| **v).count(),
+        gold_codes: gold_total,
+        candidate_recall: covered as f64 / gold_total.max(1) as f64,
+        train_micro_f1_at_threshold: best_f1,
+        epochs: opts.epochs,
+        final_loss: loss,
+    };
+    m.policy.rates.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(m)
+}
+
+/// Scores of one evaluation run.
+#[derive(Debug, Clone, Serialize)]
+pub struct EvalReport {
+    pub split: String,
+    pub documents: usize,
+    pub model: Option<String>,
+    pub micro_precision: f64,
+    pub micro_recall: f64,
+    pub micro_f1: f64,
+    pub category_micro_precision: f64,
+    pub category_micro_recall: f64,
+    pub category_micro_f1: f64,
+    /// MAP over the full ranked list (suggestions, then candidates under the threshold).
+    pub map: f64,
+    /// MAP over the suggestions alone.
+    pub map_suggestions_only: f64,
+    pub evidence_precision: Option<f64>,
+    pub evidence_recall: Option<f64>,
+    pub evidence_f1: Option<f64>,
+    pub gold_codes: usize,
+    pub suggested_codes: usize,
+    /// Gold codes that are not billable in the release used (cannot be suggested).
+    pub gold_not_billable: usize,
+    pub release: String,
+    pub errors: Vec<String>,
+}
+
+pub fn evaluate(coder: &Coder, split: &CodiespSplit) -> EvalReport {
+    let mut scratch = Scratch::default();
+    let enc = Encounter::default();
+    let mut above = Vec::new();
+    let mut full = Vec::new();
+    let mut errors = Vec::new();
+    for d in &split.docs {
+        match coder.code(&d.id, &d.text, &enc, &mut scratch) {
+            Ok(r) => {
+                let conv = |s: &crate::coder::Suggestion| PredictedCode {
+                    code: s.code.clone(),
+                    fragments: s.evidence.iter().map(|e| (e.start, e.end)).collect(),
+                };
+                let a: Vec<PredictedCode> = r.suggestions.iter().map(conv).collect();
+                let mut f = a.clone();
+                f.extend(r.candidates.iter().map(conv));
+                above.push(DocPrediction {
+                    id: d.id.clone(),
+                    ranked: a,
+                });
+                full.push(DocPrediction {
+                    id: d.id.clone(),
+                    ranked: f,
+                });
+            }
+            Err(e) => errors.push(e.to_string()),
+        }
+    }
+    let tab = &coder.tab;
+    let valid =
+        |k: &str| tab.find(k).is_some() || matches!(tab.resolve(k), Resolution::Billable { .. });
+    let s: Scores = eval::score(split, &above, &valid);
+    let f: Scores = eval::score(split, &full, &valid);
+    let gold_not_billable = split
+        .docs
+        .iter()
+        .flat_map(|d| d.gold.iter())
+        .filter(|k| {
+            !matches!(
+                tab.resolve(&eval::norm_code(k)),
+                Resolution::Billable { .. }
+            )
+        })
+        .count();
+    EvalReport {
+        split: split.name.clone(),
+        documents: s.documents,
+        model: coder.model_version(),
+        micro_precision: s.micro_precision,
+        micro_recall: s.micro_recall,
+        micro_f1: s.micro_f1,
+        category_micro_precision: s.category_micro_precision,
+        category_micro_recall: s.category_micro_recall,
+        category_micro_f1: s.category_micro_f1,
+        map: f.map,
+        map_suggestions_only: s.map,
+        evidence_precision: s.evidence_precision,
+        evidence_recall: s.evidence_recall,
+        evidence_f1: s.evidence_f1,
+        gold_codes: s.gold_codes,
+        suggested_codes: s.predicted_codes,
+        gold_not_billable,
+        release: coder.release.clone(),
+        errors,
+    }
+}

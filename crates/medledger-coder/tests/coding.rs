@@ -1,0 +1,333 @@
+//! The coding engine over the official FY2026 ICD-10-CM release in
+//! ../shared/codesets: guideline behaviour on synthetic notes, the evidence
+//! invariant (verbatim substrings at code-point offsets), validity for the
+//! date of service, input errors, and learning from coded history.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use medledger_coder::coder::{Encounter, Flag, Setting};
+use medledger_coder::train::{CodedNote, LearnOptions, learn};
+use medledger_coder::{Coder, CoderError, CodingResult, Scratch};
+use medledger_codesets::engine::Validation;
+use medledger_codesets::{Engine, InstallOptions, NoProgress};
+use proptest::prelude::*;
+
+fn shared() -> PathBuf {
+    std::env::var("MEDLEDGER_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"))
+}
+
+fn engine() -> &'static Engine {
+    static E: OnceLock<(tempfile::TempDir, Engine)> = OnceLock::new();
+    &E.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let from = shared().join("codesets");
+        assert!(from.join("README.md").exists(), "set MEDLEDGER_SHARED");
+        medledger_codesets::install(
+            dir.path(),
+            &InstallOptions {
+                from,
+                cpt: None,
+                force: false,
+            },
+            &NoProgress,
+        )
+        .expect("install");
+        let e = Engine::open(dir.path()).expect("open");
+        (dir, e)
+    })
+    .1
+}
+
+fn coder() -> &'static Coder<'static> {
+    static C: OnceLock<Coder<'static>> = OnceLock::new();
+    C.get_or_init(|| Coder::new(engine(), None, None).expect("coder"))
+}
+
+fn code_with(text: &str, setting: Setting) -> CodingResult {
+    let enc = Encounter {
+        setting,
+        ..Encounter::default()
+    };
+    coder()
+        .code("t", text, &enc, &mut Scratch::default())
+        .expect("codes")
+}
+
+fn code(text: &str) -> CodingResult {
+    code_with(text, Setting::Outpatient)
+}
+
+fn codes(r: &CodingResult) -> Vec<String> {
+    r.suggestions.iter().map(|s| s.code.clone()).collect()
+}
+
+fn check_invariants(text: &str, r: &CodingResult) {
+    let chars: Vec<char> = text.chars().collect();
+    for s in r.suggestions.iter().chain(&r.candidates) {
+        assert!(!s.evidence.is_empty(), "{} has no evidence", s.code);
+        for e in &s.evidence {
+            let got: String = chars[e.start..e.end].iter().collect();
+            assert_eq!(
+                got, e.text,
+                "{}: evidence offsets {}..{}",
+                s.code, e.start, e.end
+            );
+        }
+        assert!((0.0..=1.0).contains(&s.confidence));
+    }
+}
+
+#[test]
+fn diabetes_with_ckd_uses_the_combination_code_and_the_additional_codes() {
+    let text = "ASSESSMENT:\n1. Type 2 diabetes mellitus with chronic kidney disease stage 3a.\n2. Continue insulin glargine nightly.";
+    let r = code(text);
+    check_invariants(text, &r);
+    let c = codes(&r);
+    assert!(c.contains(&"E11.22".to_string()), "{c:?}");
+    assert!(
+        c.iter().any(|x| x.starts_with("N18.3")),
+        "CKD stage coded in addition: {c:?}"
+    );
+    assert!(c.contains(&"Z79.4".to_string()), "insulin use: {c:?}");
+    assert!(!c.contains(&"E11.9".to_string()), "{c:?}");
+    let e1122 = r
+        .suggestions
+        .iter()
+        .find(|s| s.code == "E11.22")
+        .expect("E11.22");
+    assert!(
+        e1122
+            .evidence
+            .iter()
+            .any(|e| e.text.to_lowercase().contains("diabetes"))
+    );
+}
+
+#[test]
+fn hypertension_with_ckd_is_i12() {
+    let text = "Hypertension. Chronic kidney disease stage 4.";
+    let r = code(text);
+    check_invariants(text, &r);
+    let c = codes(&r);
+    assert!(c.contains(&"I12.9".to_string()), "{c:?}");
+    assert!(c.contains(&"N18.4".to_string()), "{c:?}");
+    assert!(!c.contains(&"I10".to_string()), "{c:?}");
+}
+
+#[test]
+fn negated_findings_are_not_coded() {
+    let text =
+        "The patient denies chest pain. No fever, chills or cough.\nAbdominal pain for two days.";
+    let r = code(text);
+    check_invariants(text, &r);
+    let c = codes(&r);
+    assert!(!c.contains(&"R50.9".to_string()), "{c:?}");
+    assert!(!c.contains(&"R07.9".to_string()), "{c:?}");
+    assert!(c.contains(&"R10.9".to_string()), "{c:?}");
+    assert!(
+        r.not_coded
+            .iter()
+            .any(|n| n.code == "R50.9" && n.reason.contains("negated"))
+    );
+}
+
+#[test]
+fn family_and_personal_history_become_z_codes() {
+    let r =
+        code("He has a history of kidney stones.\n\nFamily history: mother with breast cancer.");
+    let c = codes(&r);
+    assert!(c.contains(&"Z80.3".to_string()), "{c:?}");
+    assert!(c.contains(&"Z87.442".to_string()), "{c:?}");
+    assert!(!c.iter().any(|x| x.starts_with("C50")), "{c:?}");
+    assert!(!c.contains(&"N20.0".to_string()), "{c:?}");
+    let z = r
+        .suggestions
+        .iter()
+        .find(|s| s.code == "Z80.3")
+        .expect("Z80.3");
+    assert!(
+        z.logic
+            .guideline
+            .as_deref()
+            .unwrap_or("")
+            .contains("I.C.21")
+    );
+}
+
+#[test]
+fn uncertain_diagnoses_depend_on_the_setting() {
+    let text = "Cough and fever. Possible pneumonia.";
+    let out = code_with(text, Setting::Outpatient);
+    let c = codes(&out);
+    assert!(!c.contains(&"J18.9".to_string()), "outpatient IV.H: {c:?}");
+    assert!(c.contains(&"R05.9".to_string()), "{c:?}");
+    assert!(c.contains(&"R50.9".to_string()), "{c:?}");
+    let inp = code_with(text, Setting::Inpatient);
+    let j = inp
+        .suggestions
+        .iter()
+        .find(|s| s.code == "J18.9")
+        .expect("inpatient II.H codes it");
+    assert!(j.flags.contains(&Flag::UncertainCodedAsEstablished));
+}
+
+#[test]
+fn chronic_conditions_in_the_past_history_are_current() {
+    let r = code("PAST MEDICAL HISTORY: Hypertension. Asthma.\n\nPLAN: refill medications.");
+    let c = codes(&r);
+    assert!(c.contains(&"I10".to_string()), "{c:?}");
+    assert!(c.contains(&"J45.909".to_string()), "{c:?}");
+}
+
+#[test]
+fn discontiguous_mentions_match_within_a_sentence() {
+    let a = code("X-ray: fracture of the left distal radius.");
+    let b = code("X-ray: distal radius, left, fractured after a fall.");
+    for r in [&a, &b] {
+        assert!(
+            r.suggestions
+                .iter()
+                .chain(&r.candidates)
+                .any(|s| s.code.starts_with("S52.5") || s.code.starts_with("S52.6")),
+            "{:?}",
+            codes(r)
+        );
+    }
+}
+
+#[test]
+fn abbreviations_and_adjective_forms_are_understood() {
+    let r = code("Assessment: COPD. HTN. Acute renal failure.");
+    let c = codes(&r);
+    assert!(c.contains(&"J44.9".to_string()), "{c:?}");
+    assert!(c.contains(&"I10".to_string()), "{c:?}");
+    assert!(c.contains(&"N17.9".to_string()), "{c:?}");
+}
+
+#[test]
+fn suggestions_carry_icd11_and_logic() {
+    let r = code("Assessment: essential hypertension.");
+    let s = r.suggestions.iter().find(|s| s.code == "I10").expect("I10");
+    let m = s.icd11.as_ref().expect("ICD-11 companion");
+    assert!(m.primary.is_some() || !m.choices.is_empty());
+    assert!(!s.logic.matched_term.is_empty());
+    assert!(s.logic.rule.starts_with("dict."));
+}
+
+#[test]
+fn every_suggested_code_is_billable_for_the_date_of_service() {
+    let texts = [
+        "Type 2 diabetes with hyperglycemia and diabetic polyneuropathy.",
+        "Left ankle sprain after a fall. Right knee pain. Osteoarthritis of the hip.",
+        "Acute myocardial infarction. Atrial fibrillation. Congestive heart failure.",
+        "Major depressive disorder, recurrent. Generalized anxiety disorder. Tobacco use.",
+        "Urinary tract infection with hematuria. Benign prostatic hyperplasia.",
+    ];
+    let dos = "2026-05-01".parse().expect("date");
+    let c = Coder::new(engine(), Some(dos), None).expect("coder");
+    for t in texts {
+        let r = c
+            .code(
+                "t",
+                t,
+                &Encounter {
+                    dos: Some(dos),
+                    ..Encounter::default()
+                },
+                &mut Scratch::default(),
+            )
+            .expect("codes");
+        check_invariants(t, &r);
+        assert!(!r.suggestions.is_empty(), "{t}");
+        let keys: Vec<String> = r.suggestions.iter().map(|s| s.code.clone()).collect();
+        let v: Vec<Validation> = engine().validate(&keys, Some(dos), None).expect("validate");
+        for x in v {
+            assert!(x.valid, "{} not valid on {dos}: {}", x.code, x.message);
+        }
+    }
+}
+
+#[test]
+fn bad_input_gets_clear_errors() {
+    let c = coder();
+    let enc = Encounter::default();
+    let mut s = Scratch::default();
+    match c.code_bytes("n1", b"fever \xff\xfe", &enc, &mut s) {
+        Err(CoderError::InvalidUtf8 { byte, .. }) => assert_eq!(byte, 6),
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        c.code_bytes("n2", b"   \n", &enc, &mut s),
+        Err(CoderError::Empty { .. })
+    ));
+    let big = vec![b'a'; c.options.max_note_bytes + 1];
+    let err = c.code_bytes("n3", &big, &enc, &mut s).unwrap_err();
+    assert!(matches!(err, CoderError::TooLarge { .. }));
+    assert!(err.to_string().contains("n3"), "error names the note");
+}
+
+#[test]
+fn learning_from_coded_history_adds_terms_and_records_its_policy() {
+    // A small synthetic history in which "renal colic" is always coded N23.
+    let mut notes = Vec::new();
+    for i in 0..30 {
+        let (text, codes) = if i % 2 == 0 {
+            (
+                format!("Patient {i} came with renal colic and fever."),
+                vec!["N23".to_string(), "R50.9".into()],
+            )
+        } else {
+            (
+                format!("Patient {i} has no fever. Cough for a week."),
+                vec!["R05.9".to_string()],
+            )
+        };
+        notes.push(CodedNote {
+            id: i.to_string(),
+            text,
+            codes,
+        });
+    }
+    let mut m = learn(engine(), &notes, &LearnOptions::default(), &|_, _| {}).expect("learn");
+    assert!(
+        m.learned_terms
+            .iter()
+            .any(|t| t.code == "N23" && t.concepts.join(" ").contains("colic"))
+    );
+    assert!(m.training.candidates > 0);
+    assert!(
+        !m.policy.code_negated,
+        "negated fever was never coded in this history"
+    );
+    let dir = tempfile::tempdir().expect("tmp");
+    let p = dir.path().join("m.json");
+    m.save(&p).expect("save");
+    let loaded = medledger_coder::Model::load(&p).expect("load");
+    assert_eq!(loaded.version, m.version);
+    assert!(loaded.version.starts_with("medledger-coder-"));
+    let c = Coder::new(engine(), None, Some(loaded)).expect("coder with model");
+    let r = c
+        .code(
+            "x",
+            "Renal colic since this morning.",
+            &Encounter::default(),
+            &mut Scratch::default(),
+        )
+        .expect("code");
+    assert_eq!(r.model.as_deref(), Some(m.version.as_str()));
+    assert!(codes(&r).contains(&"N23".to_string()), "{:?}", codes(&r));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, .. ProptestConfig::default() })]
+    #[test]
+    fn never_panics_and_evidence_is_verbatim(text in "(\\PC|[ \n.,;:()-]|diabetes|fever|no |pain|renal|HTN|history of ){0,60}") {
+        let enc = Encounter::default();
+        if let Ok(r) = coder().code("p", &text, &enc, &mut Scratch::default()) {
+            check_invariants(&text, &r);
+        }
+    }
+}
