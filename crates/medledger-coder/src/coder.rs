@@ -547,7 +547,11 @@ impl<'e> Coder<'e> {
             .collect();
         let candidates = rest
             .iter()
-            .map(|(c, p)| self.suggestion(c, *p, threshold, &note, &mentions, &chars))
+            .map(|(c, p)| {
+                let mut s = self.suggestion_with(c, *p, threshold, &note, &mentions, &chars, false);
+                s.icd11 = None;
+                s
+            })
             .collect();
         for nc in &mut not_coded {
             nc.evidence.iter_mut().for_each(|ev| {
@@ -589,25 +593,38 @@ impl<'e> Coder<'e> {
     ) -> (Vec<Candidate>, Vec<NotCoded>) {
         let mut not_coded = Vec::new();
         let n_tokens = note.tokens.len().max(1) as f64;
-        // Context of each mention that is not subsumed by a longer one.
-        let ctxs: Vec<Option<Context>> = mentions
-            .iter()
-            .map(|m| {
-                if m.subsumed_by.is_some() {
-                    return None;
-                }
-                let s = &note.sentences[m.sentence as usize];
-                let lo = m.tokens[0] as usize;
-                let hi = m.tokens[m.tokens.len() - 1] as usize + 1;
-                Some(self.context.analyze(
+        // Context of each mention that is not subsumed by a longer one,
+        // one trigger scan per sentence.
+        let mut ctxs: Vec<Option<Context>> = vec![None; mentions.len()];
+        let mut i = 0;
+        while i < mentions.len() {
+            let si = mentions[i].sentence;
+            let mut j = i;
+            while j < mentions.len() && mentions[j].sentence == si {
+                j += 1;
+            }
+            let idx: Vec<usize> = (i..j).filter(|&k| mentions[k].subsumed_by.is_none()).collect();
+            if !idx.is_empty() {
+                let targets: Vec<std::ops::Range<usize>> = idx
+                    .iter()
+                    .map(|&k| {
+                        let m = &mentions[k];
+                        m.tokens[0] as usize..m.tokens[m.tokens.len() - 1] as usize + 1
+                    })
+                    .collect();
+                let got = self.context.analyze_all(
                     note.text,
                     &note.tokens,
-                    s,
-                    lo..hi,
-                    note.sentence_section[m.sentence as usize],
-                ))
-            })
-            .collect();
+                    &note.sentences[si as usize],
+                    &targets,
+                    note.sentence_section[si as usize],
+                );
+                for (k, c) in idx.into_iter().zip(got) {
+                    ctxs[k] = Some(c);
+                }
+            }
+            i = j;
+        }
         let mut by_key: FxHashMap<&str, Vec<u32>> = FxHashMap::default();
         for (i, m) in mentions.iter().enumerate() {
             if m.subsumed_by.is_none() {
@@ -1161,18 +1178,19 @@ impl<'e> Coder<'e> {
     ) {
         // chosen is sorted best first: a later code excluded by (or
         // excluding) an earlier one is dropped.
+        let mut ex: Vec<Vec<CodeRange>> = chosen.iter().map(|c| self.excludes1(c.0.node)).collect();
         let mut i = 0;
         while i < chosen.len() {
-            let ex_i = self.excludes1(chosen[i].0.node);
             let mut j = i + 1;
             while j < chosen.len() {
-                let ex_j = self.excludes1(chosen[j].0.node);
+                let (ex_i, ex_j) = (&ex[i], &ex[j]);
                 let (ki, kj) = (&chosen[i].0.key, &chosen[j].0.key);
                 let clash = ki != kj
                     && !ki.starts_with(kj.as_str())
                     && !kj.starts_with(ki.as_str())
                     && (ex_i.iter().any(|r| r.contains(kj)) || ex_j.iter().any(|r| r.contains(ki)));
                 if clash {
+                    ex.remove(j);
                     let (c, p) = chosen.remove(j);
                     not_coded.push(NotCoded {
                         code: normalize::icd10cm_display(&c.key),
@@ -1255,6 +1273,22 @@ impl<'e> Coder<'e> {
         mentions: &[Mention],
         chars: &CharIndex,
     ) -> Suggestion {
+        self.suggestion_with(c, p, threshold, note, mentions, chars, true)
+    }
+
+    /// A suggestion; ICD-11 companions only when `icd11` (candidates under
+    /// the threshold go without them).
+    #[allow(clippy::too_many_arguments)]
+    fn suggestion_with(
+        &self,
+        c: &Candidate,
+        p: f64,
+        threshold: f64,
+        note: &Annotated,
+        mentions: &[Mention],
+        chars: &CharIndex,
+        icd11: bool,
+    ) -> Suggestion {
         let mut evidence: Vec<Evidence> = Vec::new();
         for &m in &c.mentions {
             evidence.extend(fragments(note, &mentions[m as usize].tokens, Some(chars)));
@@ -1284,7 +1318,7 @@ impl<'e> Coder<'e> {
         if c.conflicting && !flags.contains(&Flag::ConflictingEvidence) {
             flags.push(Flag::ConflictingEvidence);
         }
-        let icd11 = if self.options.icd11 {
+        let icd11 = if self.options.icd11 && icd11 {
             self.engine
                 .and_then(|en| en.map_icd10cm_to_icd11(&c.key).ok().flatten())
                 .map(|r| Icd11Out {

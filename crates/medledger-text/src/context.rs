@@ -925,91 +925,111 @@ impl ContextAnalyzer {
         target: Range<usize>,
         section: SectionKind,
     ) -> Context {
-        let mut ctx = Context::default();
+        self.analyze_all(text, tokens, sentence, std::slice::from_ref(&target), section)
+            .pop()
+            .unwrap_or_default()
+    }
+
+    /// Analyzes several mentions of one sentence, scanning the sentence's
+    /// triggers (and finding its section header) once.
+    pub fn analyze_all(
+        &self,
+        text: &str,
+        tokens: &[Token],
+        sentence: &Sentence,
+        targets: &[Range<usize>],
+        section: SectionKind,
+    ) -> Vec<Context> {
         let s0 = sentence.tokens.start.min(tokens.len());
         let s1 = sentence.tokens.end.min(tokens.len()).max(s0);
-        let a = target.start.clamp(s0, s1);
-        let b = target.end.clamp(a, s1);
-        if a < b {
-            let matches = self.scan(tokens, s0, s1);
-            // Terminator masks per token: (all scopes, pre-trigger scopes).
-            let mut term = vec![(0u8, 0u8); s1 - s0];
-            for m in &matches {
-                if let Entry::Terminator { mask, pre_only } = m.entry {
-                    for slot in &mut term[m.start - s0..m.end - s0] {
-                        if pre_only {
-                            slot.1 |= mask;
-                        } else {
-                            slot.0 |= mask;
-                        }
+        let matches = self.scan(tokens, s0, s1);
+        // Terminator masks per token: (all scopes, pre-trigger scopes).
+        let mut term = vec![(0u8, 0u8); s1 - s0];
+        for m in &matches {
+            if let Entry::Terminator { mask, pre_only } = m.entry {
+                for slot in &mut term[m.start - s0..m.end - s0] {
+                    if pre_only {
+                        slot.1 |= mask;
+                    } else {
+                        slot.0 |= mask;
                     }
                 }
             }
-            let in_scope = |from: usize, to: usize, kind: ContextKind, pre: bool| -> bool {
-                let (max_item, max_total) = if pre {
-                    (PRE_MAX_ITEM, PRE_MAX_TOTAL)
-                } else {
-                    (POST_MAX_ITEM, POST_MAX_TOTAL)
-                };
-                if to.saturating_sub(from) > max_total {
+        }
+        let header = (section.is_historical() || section.is_family()).then(|| {
+            find_header(text, sentence.start, section).unwrap_or((sentence.start, sentence.start))
+        });
+        let in_scope = |from: usize, to: usize, kind: ContextKind, pre: bool| -> bool {
+            let (max_item, max_total) = if pre {
+                (PRE_MAX_ITEM, PRE_MAX_TOTAL)
+            } else {
+                (POST_MAX_ITEM, POST_MAX_TOTAL)
+            };
+            if to.saturating_sub(from) > max_total {
+                return false;
+            }
+            let bit = kind.bit();
+            let mut item = 0usize;
+            for j in from..to {
+                let (all, pre_m) = term[j - s0];
+                if all & bit != 0 || (pre && pre_m & bit != 0) {
                     return false;
                 }
-                let bit = kind.bit();
-                let mut item = 0usize;
-                for j in from..to {
-                    let (all, pre_m) = term[j - s0];
-                    if all & bit != 0 || (pre && pre_m & bit != 0) {
+                if is_separator(&tokens[j].lower) {
+                    item = 0;
+                } else {
+                    item += 1;
+                    if item > max_item {
                         return false;
                     }
-                    if is_separator(&tokens[j].lower) {
-                        item = 0;
-                    } else {
-                        item += 1;
-                        if item > max_item {
-                            return false;
-                        }
-                    }
-                }
-                true
-            };
-            for m in &matches {
-                let Entry::Trigger { kind, dir } = m.entry else {
-                    continue;
-                };
-                let applies = if m.start < a && m.end > a {
-                    // A trigger running into the mention ("no acute" before
-                    // "acute hemorrhage").
-                    matches!(dir, Dir::Pre | Dir::Both)
-                } else if m.end <= a {
-                    matches!(dir, Dir::Pre | Dir::Both) && in_scope(m.end, a, kind, true)
-                } else if m.start >= b {
-                    matches!(dir, Dir::Post | Dir::Both) && in_scope(b, m.start, kind, false)
-                } else {
-                    false
-                };
-                if applies {
-                    let (cs, ce) = (tokens[m.start].start, tokens[m.end - 1].end);
-                    ctx.set(kind, cs, ce, text);
                 }
             }
+            true
+        };
+        let mut out = Vec::with_capacity(targets.len());
+        for target in targets {
+            let mut ctx = Context::default();
+            let a = target.start.clamp(s0, s1);
+            let b = target.end.clamp(a, s1);
+            if a < b {
+                for m in &matches {
+                    let Entry::Trigger { kind, dir } = m.entry else {
+                        continue;
+                    };
+                    let applies = if m.start < a && m.end > a {
+                        // A trigger running into the mention ("no acute" before
+                        // "acute hemorrhage").
+                        matches!(dir, Dir::Pre | Dir::Both)
+                    } else if m.end <= a {
+                        matches!(dir, Dir::Pre | Dir::Both) && in_scope(m.end, a, kind, true)
+                    } else if m.start >= b {
+                        matches!(dir, Dir::Post | Dir::Both) && in_scope(b, m.start, kind, false)
+                    } else {
+                        false
+                    };
+                    if applies {
+                        let (cs, ce) = (tokens[m.start].start, tokens[m.end - 1].end);
+                        ctx.set(kind, cs, ce, text);
+                    }
+                }
+            }
+            if let Some((hs, he)) = header {
+                let kind = if section.is_family() {
+                    Family
+                } else {
+                    Historical
+                };
+                ctx.set(kind, hs, he, text);
+            }
+            // The family member's past is not the patient's history.
+            if ctx.family && ctx.historical {
+                ctx.historical = false;
+                ctx.cues.retain(|c| c.kind != Historical);
+            }
+            ctx.cues.sort_by_key(|c| (c.start, c.end));
+            out.push(ctx);
         }
-        if section.is_historical() || section.is_family() {
-            let kind = if section.is_family() {
-                Family
-            } else {
-                Historical
-            };
-            let (hs, he) = find_header(text, sentence.start, section)
-                .unwrap_or((sentence.start, sentence.start));
-            ctx.set(kind, hs, he, text);
-        }
-        // The family member's past is not the patient's history.
-        if ctx.family && ctx.historical {
-            ctx.historical = false;
-            ctx.cues.retain(|c| c.kind != Historical);
-        }
-        ctx.cues.sort_by_key(|c| (c.start, c.end));
-        ctx
+        out
     }
 }
 
