@@ -11,7 +11,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use medledger_coder::coder::{Encounter, Setting, Sex};
 use medledger_coder::eval::{TextLang, read_codiesp};
-use medledger_coder::train::{CodedNote, LearnOptions, evaluate, learn};
+use medledger_coder::train::{CodedNote, LearnOptions, codiesp_history, evaluate, learn};
 use medledger_coder::{Coder, CodingResult, Model, Scratch};
 use medledger_codesets::{Date, Engine};
 use rayon::prelude::*;
@@ -548,22 +548,13 @@ struct NdjsonCoded {
 
 pub fn learn_cmd(engine: &Engine, data_dir: &Path, args: &LearnArgs, json: bool) -> Result<()> {
     let (notes, trained_on) = if let Some(dir) = &args.codiesp {
-        let split = read_codiesp(dir, &args.split, TextLang::English)?;
-        let notes: Vec<CodedNote> = split
-            .docs
-            .iter()
-            .map(|d| CodedNote {
-                id: d.id.clone(),
-                text: d.text.clone(),
-                codes: d.gold.clone(),
-            })
-            .collect();
+        let notes = codiesp_history(dir, &args.split)?;
+        let n = notes.len();
         (
             notes,
             format!(
-                "CodiEsp {} split ({} documents, English text)",
-                args.split,
-                split.docs.len()
+                "CodiEsp {} split ({n} documents, English text; evidence positions from CodiEsp-X)",
+                args.split
             ),
         )
     } else if let Some(p) = &args.ndjson {
@@ -589,6 +580,7 @@ pub fn learn_cmd(engine: &Engine, data_dir: &Path, args: &LearnArgs, json: bool)
                 id,
                 text: n.text,
                 codes: n.codes,
+                positions: Vec::new(),
             });
         }
         let count = notes.len();
@@ -698,18 +690,9 @@ pub fn eval_codiesp(engine: &Engine, data_dir: &Path, args: &EvalArgs, json: boo
     if model.is_none()
         && !args.model.no_model
         && args.train_split != args.split
-        && let Ok(train) = read_codiesp(&args.dir, &args.train_split, TextLang::English)
+        && let Ok(notes) = codiesp_history(&args.dir, &args.train_split)
     {
         {
-            let notes: Vec<CodedNote> = train
-                .docs
-                .iter()
-                .map(|d| CodedNote {
-                    id: d.id.clone(),
-                    text: d.text.clone(),
-                    codes: d.gold.clone(),
-                })
-                .collect();
             let opts = LearnOptions {
                 trained_on: format!(
                     "CodiEsp {} split ({} documents)",

@@ -187,7 +187,8 @@ pub struct Candidate {
     pub diagnostic_section: bool,
     pub first_pos: f64,
     pub sentences: usize,
-    pub learned: Option<(u32, u32)>,
+    /// Best learned entry: (documents supporting it, documents with the phrase, weight).
+    pub learned: Option<(u32, u32, f32)>,
     pub has_non_learned: bool,
     pub rule: String,
     pub guideline: Option<String>,
@@ -258,9 +259,10 @@ pub fn features(c: &Candidate, e: &Entry, model: Option<&Model>, loo: Option<boo
         }
         None => (0.0, 0.0, 0.0, 0.0, 0.0),
     };
+    // Leave-one-out: the weight as if this document had not been learned from.
     let learned_weight = match (c.learned, loo) {
-        (Some((s, df)), Some(_)) => (s.saturating_sub(y)) as f64 / df.max(1) as f64,
-        (Some((s, df)), None) => s as f64 / (df as f64 + 1.0),
+        (Some((s, _, w)), Some(_)) => f64::from(w) * s.saturating_sub(y) as f64 / s.max(1) as f64,
+        (Some((_, _, w)), None) => f64::from(w),
         (None, _) => 0.0,
     };
     let src = |s: TermSource| f64::from(u8::from(e.source == s));
@@ -603,7 +605,9 @@ impl<'e> Coder<'e> {
             while j < mentions.len() && mentions[j].sentence == si {
                 j += 1;
             }
-            let idx: Vec<usize> = (i..j).filter(|&k| mentions[k].subsumed_by.is_none()).collect();
+            let idx: Vec<usize> = (i..j)
+                .filter(|&k| mentions[k].subsumed_by.is_none())
+                .collect();
             if !idx.is_empty() {
                 let targets: Vec<std::ops::Range<usize>> = idx
                     .iter()
@@ -804,7 +808,7 @@ impl<'e> Coder<'e> {
             }
         }
         let mut sources: FxHashSet<TermSource> = FxHashSet::default();
-        let mut learned: Option<(u32, u32)> = None;
+        let mut learned: Option<(u32, u32, f32)> = None;
         let mut has_non_learned = false;
         let mut affirmed = false;
         let mut any_neg = false;
@@ -823,10 +827,8 @@ impl<'e> Coder<'e> {
             let e = &dict.entries[m.entry as usize];
             sources.insert(e.source);
             if e.source == TermSource::Learned {
-                if learned
-                    .is_none_or(|(s, d)| (e.support as f64 / e.df as f64) > s as f64 / d as f64)
-                {
-                    learned = Some((e.support, e.df));
+                if learned.is_none_or(|(_, _, w)| e.weight > w) {
+                    learned = Some((e.support, e.df, e.weight));
                 }
             } else {
                 has_non_learned = true;

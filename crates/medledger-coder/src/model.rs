@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -168,6 +168,9 @@ impl Model {
 /// sentence) whose documents carry a code more often than chance.
 /// `docs` holds, per document, its sentences as concept sequences and its
 /// final codes (keys).
+/// How many times the code's base rate a learned phrase must reach.
+pub const MIN_LIFT: f64 = 3.0;
+
 pub fn mine_terms(
     docs: &[(Vec<Vec<String>>, Vec<String>)],
     min_support: u32,
@@ -211,16 +214,129 @@ pub fn mine_terms(
             }
         }
     }
+    // A phrase must predict the code well above the code's base rate.
+    let mut base: FxHashMap<&str, f64> = FxHashMap::default();
+    for (_, codes) in docs {
+        for c in codes {
+            *base.entry(c.as_str()).or_default() += 1.0 / docs.len().max(1) as f64;
+        }
+    }
     let mut by_phrase: FxHashMap<&str, Vec<LearnedTerm>> = FxHashMap::default();
     for ((ph, code), n) in pair {
         let d = df[ph];
         let weight = n as f64 / (d as f64 + 1.0);
-        if n >= min_support && weight >= min_precision {
+        let lift_ok = weight >= MIN_LIFT * base.get(code).copied().unwrap_or(0.0);
+        if n >= min_support && weight >= min_precision && lift_ok {
             by_phrase.entry(ph).or_default().push(LearnedTerm {
                 concepts: ph.split(' ').map(str::to_string).collect(),
                 code: code.to_string(),
                 support: n,
                 df: d,
+                weight: weight as f32,
+            });
+        }
+    }
+    let mut out: Vec<LearnedTerm> = Vec::new();
+    for (_, mut v) in by_phrase {
+        v.sort_by(|a, b| b.weight.total_cmp(&a.weight).then(a.code.cmp(&b.code)));
+        v.truncate(max_per_phrase);
+        out.extend(v);
+    }
+    out.sort_by(|a, b| a.concepts.cmp(&b.concepts).then(a.code.cmp(&b.code)));
+    out
+}
+
+/// One document for local term mining: sentences (concepts and relative
+/// position range in the document) and codes with the relative positions of
+/// their evidence.
+pub struct LocalDoc {
+    pub sentences: Vec<(Vec<String>, f64, f64)>,
+    pub codes: Vec<(String, f64)>,
+}
+
+/// Mines learned terms from evidence positions: a sentence is labelled with
+/// the codes whose evidence falls in it (or in a neighbouring sentence, as
+/// positions carried over from another language are approximate), and a
+/// phrase's weight is the share of the sentences containing it that carry
+/// the code. `support` counts documents.
+pub fn mine_local_terms(
+    docs: &[LocalDoc],
+    neighbours: usize,
+    min_support: u32,
+    min_precision: f64,
+    max_per_phrase: usize,
+) -> Vec<LearnedTerm> {
+    let mut df: FxHashMap<String, u32> = FxHashMap::default();
+    let mut df_docs: FxHashMap<String, u32> = FxHashMap::default();
+    let mut pos: FxHashMap<(String, String), (u32, u32)> = FxHashMap::default();
+    for d in docs {
+        let n = d.sentences.len();
+        // Codes of each sentence.
+        let mut labels: Vec<Vec<&str>> = vec![Vec::new(); n];
+        for (code, r) in &d.codes {
+            let at = d
+                .sentences
+                .iter()
+                .position(|(_, a, b)| *r >= *a && *r < *b)
+                .unwrap_or(n.saturating_sub(1));
+            for l in labels
+                .iter_mut()
+                .take((at + neighbours + 1).min(n))
+                .skip(at.saturating_sub(neighbours))
+            {
+                l.push(code.as_str());
+            }
+        }
+        let mut doc_phrases: FxHashMap<String, FxHashSet<&str>> = FxHashMap::default();
+        for ((concepts, _, _), labs) in d.sentences.iter().zip(&labels) {
+            let mut seen: FxHashSet<String> = FxHashSet::default();
+            for k in 1..=3usize {
+                for w in concepts.windows(k) {
+                    if w.iter().all(|c| c.chars().all(|ch| ch.is_ascii_digit())) {
+                        continue;
+                    }
+                    if k == 1 && w[0].chars().count() < 4 {
+                        continue;
+                    }
+                    let ph = w.join(" ");
+                    if !seen.insert(ph.clone()) {
+                        continue;
+                    }
+                    *df.entry(ph.clone()).or_default() += 1;
+                    let e = doc_phrases.entry(ph.clone()).or_default();
+                    for l in labs {
+                        e.insert(l);
+                        pos.entry((ph.clone(), l.to_string())).or_default().0 += 1;
+                    }
+                }
+            }
+        }
+        for (ph, codes) in doc_phrases {
+            *df_docs.entry(ph.clone()).or_default() += 1;
+            for c in codes {
+                pos.entry((ph.clone(), c.to_string())).or_default().1 += 1;
+            }
+        }
+    }
+    let total_sentences: usize = docs.iter().map(|d| d.sentences.len()).sum();
+    let mut labelled: FxHashMap<String, f64> = FxHashMap::default();
+    for d in docs {
+        for (c, _) in &d.codes {
+            *labelled.entry(c.clone()).or_default() +=
+                (2 * neighbours + 1) as f64 / total_sentences.max(1) as f64;
+        }
+    }
+    let mut by_phrase: FxHashMap<String, Vec<LearnedTerm>> = FxHashMap::default();
+    for ((ph, code), (n_sent, n_docs)) in pos {
+        let d = df[&ph];
+        let weight = n_sent as f64 / (d as f64 + 1.0);
+        let lift_ok = weight >= MIN_LIFT * labelled.get(&code).copied().unwrap_or(0.0);
+        if n_docs >= min_support && weight >= min_precision && lift_ok {
+            by_phrase.entry(ph.clone()).or_default().push(LearnedTerm {
+                concepts: ph.split(' ').map(str::to_string).collect(),
+                code,
+                support: n_docs,
+                df: df_docs[&ph],
                 weight: weight as f32,
             });
         }

@@ -21,6 +21,10 @@ pub struct CodedNote {
     pub text: String,
     /// Final codes (any spelling; normalised here).
     pub codes: Vec<String>,
+    /// Where each code's evidence lies, as a relative position in [0, 1)
+    /// of the note (evidence offsets divided by the length of the text they
+    /// point into; may come from another language version of the note).
+    pub positions: Vec<(String, f64)>,
 }
 
 #[derive(Debug, Clone)]
@@ -44,20 +48,23 @@ impl Default for LearnOptions {
     }
 }
 
-/// Content concepts of each sentence of a note, for term mining.
-fn sentence_concepts(text: &str) -> Vec<Vec<String>> {
+/// Content concepts of each sentence of a note, with the sentence's
+/// relative position range, for term mining.
+fn sentence_concepts(text: &str) -> Vec<(Vec<String>, f64, f64)> {
     let toks = medledger_text::tokenize(text);
     let sents = medledger_text::sentences(text, &toks);
+    let len = text.len().max(1) as f64;
     sents
         .iter()
         .map(|s| {
-            toks[s.tokens.clone()]
+            let c = toks[s.tokens.clone()]
                 .iter()
                 .filter(|t| {
                     t.kind != TokenKind::Punct && !dict::STOPWORDS.contains(&t.lower.as_str())
                 })
                 .map(|t| dict::concept_of(&t.lower))
-                .collect()
+                .collect();
+            (c, s.start as f64 / len, s.end as f64 / len)
         })
         .collect()
 }
@@ -89,14 +96,45 @@ pub fn learn(
         })
         .collect();
     // 1. Learned terms.
-    let mining: Vec<(Vec<Vec<String>>, Vec<String>)> = notes
+    let sents: Vec<Vec<(Vec<String>, f64, f64)>> =
+        notes.iter().map(|n| sentence_concepts(&n.text)).collect();
+    let mining: Vec<(Vec<Vec<String>>, Vec<String>)> = sents
         .iter()
         .zip(&gold)
-        .map(|(n, g)| (sentence_concepts(&n.text), g.clone()))
+        .map(|(s, g)| (s.iter().map(|x| x.0.clone()).collect(), g.clone()))
         .collect();
     let base = Coder::new(engine, None, None)?;
     let tab = base.tab.clone();
     let mut learned_terms = model::mine_terms(&mining, opts.min_support, opts.min_precision, 3);
+    if notes.iter().any(|n| !n.positions.is_empty()) {
+        // Evidence positions localise the association to a sentence: far
+        // sharper than document-level co-occurrence.
+        let local: Vec<model::LocalDoc> = notes
+            .iter()
+            .zip(sents)
+            .map(|(n, s)| model::LocalDoc {
+                sentences: s,
+                codes: n
+                    .positions
+                    .iter()
+                    .map(|(c, r)| (eval::norm_code(c), *r))
+                    .collect(),
+            })
+            .collect();
+        let extra = model::mine_local_terms(&local, 1, opts.min_support, opts.min_precision, 3);
+        let mut by: FxHashMap<(Vec<String>, String), model::LearnedTerm> = FxHashMap::default();
+        for t in learned_terms.into_iter().chain(extra) {
+            let k = (t.concepts.clone(), t.code.clone());
+            match by.get(&k) {
+                Some(old) if old.weight >= t.weight => {}
+                _ => {
+                    by.insert(k, t);
+                }
+            }
+        }
+        learned_terms = by.into_values().collect();
+        learned_terms.sort_by(|a, b| a.concepts.cmp(&b.concepts).then(a.code.cmp(&b.code)));
+    }
     learned_terms.retain(|t| matches!(tab.resolve(&t.code), Resolution::Billable { .. }));
     drop(base);
     let mut code_gold: FxHashMap<String, u32> = FxHashMap::default();
@@ -208,7 +246,7 @@ pub fn learn(
             // learned would not exist without it: leave it out.
             if !c.has_non_learned
                 && c.learned
-                    .is_some_and(|(s, _)| s.saturating_sub(u32::from(label)) < opts.min_support)
+                    .is_some_and(|(s, _, _)| s.saturating_sub(u32::from(label)) < opts.min_support)
             {
                 continue;
             }
@@ -262,6 +300,47 @@ pub fn learn(
     };
     m.policy.rates.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(m)
+}
+
+/// The coded history of a CodiEsp split: English texts with their document
+/// codes, and each code's evidence position read from the CodiEsp-X spans of
+/// the Spanish original (relative offset, since the translation keeps the
+/// order of the text but not its offsets).
+pub fn codiesp_history(dir: &std::path::Path, split: &str) -> Result<Vec<CodedNote>> {
+    let en = eval::read_codiesp(dir, split, eval::TextLang::English)
+        .map_err(|e| crate::error::CoderError::Invalid(e.to_string()))?;
+    let es = eval::read_codiesp(dir, split, eval::TextLang::Spanish).ok();
+    let spans: FxHashMap<&str, Vec<(String, f64)>> = es
+        .as_ref()
+        .map(|es| {
+            es.docs
+                .iter()
+                .map(|d| {
+                    let len = d.text.chars().count().max(1) as f64;
+                    let v = d
+                        .spans
+                        .iter()
+                        .filter_map(|g| {
+                            g.fragments
+                                .first()
+                                .map(|f| (g.code.clone(), f.0 as f64 / len))
+                        })
+                        .collect();
+                    (d.id.as_str(), v)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(en
+        .docs
+        .iter()
+        .map(|d| CodedNote {
+            id: d.id.clone(),
+            text: d.text.clone(),
+            codes: d.gold.clone(),
+            positions: spans.get(d.id.as_str()).cloned().unwrap_or_default(),
+        })
+        .collect())
 }
 
 /// Scores of one evaluation run.

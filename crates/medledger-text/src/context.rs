@@ -925,9 +925,15 @@ impl ContextAnalyzer {
         target: Range<usize>,
         section: SectionKind,
     ) -> Context {
-        self.analyze_all(text, tokens, sentence, std::slice::from_ref(&target), section)
-            .pop()
-            .unwrap_or_default()
+        self.analyze_all(
+            text,
+            tokens,
+            sentence,
+            std::slice::from_ref(&target),
+            section,
+        )
+        .pop()
+        .unwrap_or_default()
     }
 
     /// Analyzes several mentions of one sentence, scanning the sentence's
