@@ -174,8 +174,13 @@ pub struct Candidate {
     pub node: u32,
     /// Mentions supporting it (indices into the note's mention list).
     pub mentions: Vec<u32>,
-    /// Extra evidence tokens (guideline-added codes).
+    /// Mentions of other candidates that also support it (combination codes).
     pub extra_tokens: Vec<u32>,
+    /// Token indices that are evidence on their own (a documented drug, a
+    /// keyword model's strongest words).
+    pub evidence_tokens: Vec<u32>,
+    /// Keyword model of the code: (classifier index, present feature indices).
+    pub nb: Option<(u32, Vec<usize>)>,
     pub best_entry: u32,
     pub sources: u8,
     pub contiguous: bool,
@@ -231,6 +236,9 @@ pub const FEATURES: &[&str] = &[
     "term_precision",
     "ln_term_proposed",
     "no_history",
+    "nb_logit",
+    "nb_only",
+    "nb_present",
 ];
 
 /// Priors read from the model, with the candidate's own document left out
@@ -300,6 +308,18 @@ pub fn features(c: &Candidate, e: &Entry, model: Option<&Model>, loo: Option<boo
         (ta + 1.0) / (tp + 3.0),
         (1.0 + tp).ln() / 4.0,
         b(cp == 0.0),
+        match (&c.nb, model) {
+            (Some((ci, present)), Some(m)) => m
+                .classifiers
+                .get(*ci as usize)
+                .map(|k| (k.logit(present, loo) / 5.0).clamp(-3.0, 3.0))
+                .unwrap_or(0.0),
+            _ => 0.0,
+        },
+        b(e.source == TermSource::Classifier),
+        c.nb.as_ref()
+            .map(|(_, p)| (p.len() as f64).min(10.0) / 5.0)
+            .unwrap_or(0.0),
     ]
 }
 
@@ -311,6 +331,7 @@ fn heuristic(c: &Candidate, e: &Entry) -> f64 {
         TermSource::Index => 0.7,
         TermSource::CategoryDefault => 0.65,
         TermSource::Learned => 0.3 + 0.6 * f64::from(e.weight),
+        TermSource::Classifier => 0.3,
     };
     let mut p = base;
     if !c.contiguous {
@@ -397,7 +418,49 @@ pub struct Coder<'e> {
     pub policy: ContextPolicy,
     context: ContextAnalyzer,
     pub options: CoderOptions,
+    nb: NbIndex,
 }
+
+/// The model's keyword classifiers, indexed by concept.
+#[derive(Default)]
+struct NbIndex {
+    /// Dictionary entry of each classifier (None: code not billable here).
+    entries: Vec<Option<u32>>,
+    by_code: FxHashMap<String, u32>,
+    by_concept: FxHashMap<u32, Vec<(u32, u32)>>,
+}
+
+impl NbIndex {
+    fn build(dict: &mut Dictionary, tab: &Tabular, model: Option<&Model>) -> NbIndex {
+        let mut nb = NbIndex::default();
+        let Some(m) = model else { return nb };
+        for (ci, got) in dict
+            .add_classifiers(tab, &m.classifiers)
+            .into_iter()
+            .enumerate()
+        {
+            match got {
+                Some((entry, ids)) => {
+                    nb.entries.push(Some(entry));
+                    nb.by_code.insert(m.classifiers[ci].code.clone(), ci as u32);
+                    for (fi, id) in ids.into_iter().enumerate() {
+                        nb.by_concept
+                            .entry(id)
+                            .or_default()
+                            .push((ci as u32, fi as u32));
+                    }
+                }
+                None => nb.entries.push(None),
+            }
+        }
+        nb
+    }
+}
+
+/// A keyword model proposes its code when its log-odds reach this value
+/// with at least two of its words present.
+pub const NB_PROPOSE_LOGIT: f64 = -1.0;
+pub const NB_MAX_PROPOSALS: usize = 15;
 
 fn encounter_dos_text(dos: Option<Date>) -> String {
     dos.map(|d| format!(" for date of service {d}"))
@@ -426,6 +489,7 @@ impl<'e> Coder<'e> {
         if let Some(m) = &model {
             dict.add_learned(&tab, &m.learned_terms);
         }
+        let nb = NbIndex::build(&mut dict, &tab, model.as_ref());
         let policy = model
             .as_ref()
             .map(|m| m.policy.clone())
@@ -440,6 +504,7 @@ impl<'e> Coder<'e> {
             policy,
             context: ContextAnalyzer::new(),
             options: CoderOptions::default(),
+            nb,
         })
     }
 
@@ -450,6 +515,7 @@ impl<'e> Coder<'e> {
         if let Some(m) = &model {
             dict.add_learned(&tab, &m.learned_terms);
         }
+        let nb = NbIndex::build(&mut dict, &tab, model.as_ref());
         let policy = model
             .as_ref()
             .map(|m| m.policy.clone())
@@ -464,6 +530,7 @@ impl<'e> Coder<'e> {
             policy,
             context: ContextAnalyzer::new(),
             options: CoderOptions::default(),
+            nb,
         }
     }
 
@@ -776,7 +843,118 @@ impl<'e> Coder<'e> {
         }
         self.combinations(&mut out, mentions, note, &mut not_coded);
         self.additional_codes(&mut out, mentions, note, &ctxs);
+        self.keyword_models(&mut out, note, n_tokens);
         (out, not_coded)
+    }
+
+    /// The model's keyword classifiers: scores attached to the candidates of
+    /// their codes, and proposals for codes no term matched, grounded in the
+    /// model's strongest words present in the note.
+    fn keyword_models(&self, out: &mut Vec<Candidate>, note: &Annotated, n_tokens: f64) {
+        let Some(m) = &self.model else { return };
+        if self.nb.by_concept.is_empty() {
+            return;
+        }
+        let mut first_token: FxHashMap<u32, u32> = FxHashMap::default();
+        let mut present: FxHashMap<u32, Vec<usize>> = FxHashMap::default();
+        for t in 0..note.tokens.len() {
+            for &cid in note.token_concepts(t) {
+                if first_token.contains_key(&cid) {
+                    continue;
+                }
+                first_token.insert(cid, t as u32);
+                if let Some(list) = self.nb.by_concept.get(&cid) {
+                    for &(ci, fi) in list {
+                        present.entry(ci).or_default().push(fi as usize);
+                    }
+                }
+            }
+        }
+        for c in out.iter_mut() {
+            if let Some(&ci) = self.nb.by_code.get(&c.key) {
+                c.nb = Some((ci, present.get(&ci).cloned().unwrap_or_default()));
+            }
+        }
+        let have: FxHashSet<String> = out.iter().map(|c| c.key.clone()).collect();
+        let mut proposals: Vec<(f64, u32)> = present
+            .iter()
+            .filter(|(ci, p)| p.len() >= 2 && !have.contains(&m.classifiers[**ci as usize].code))
+            .map(|(ci, p)| (m.classifiers[*ci as usize].logit(p, None), *ci))
+            .filter(|(z, _)| *z >= NB_PROPOSE_LOGIT)
+            .collect();
+        proposals.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        proposals.truncate(NB_MAX_PROPOSALS);
+        for (z, ci) in proposals {
+            let Some(entry) = self.nb.entries[ci as usize] else {
+                continue;
+            };
+            let k = &m.classifiers[ci as usize];
+            let e = &self.dict.entries[entry as usize];
+            let mut feats = present[&ci].clone();
+            // Strongest words first.
+            let w = |i: usize| {
+                let (_, pf, nf) = &k.features[i];
+                ((*pf as f64 + 0.5) / (k.pos as f64 + 1.0)).ln()
+                    - ((*nf as f64 + 0.5) / (k.neg as f64 + 1.0)).ln()
+            };
+            feats.sort_by(|a, b| w(*b).total_cmp(&w(*a)));
+            let words: Vec<&str> = feats
+                .iter()
+                .take(3)
+                .map(|&i| k.features[i].0.as_str())
+                .collect();
+            let mut toks: Vec<u32> = feats
+                .iter()
+                .take(3)
+                .filter_map(|&i| self.dict.vocab.get(&k.features[i].0))
+                .filter_map(|cid| first_token.get(&cid).copied())
+                .collect();
+            toks.sort_unstable();
+            toks.dedup();
+            if toks.is_empty() {
+                continue;
+            }
+            let sentences: FxHashSet<usize> = toks
+                .iter()
+                .filter_map(|t| {
+                    note.sentences
+                        .iter()
+                        .position(|s| s.tokens.contains(&(*t as usize)))
+                })
+                .collect();
+            out.push(Candidate {
+                key: k.code.clone(),
+                node: e.node,
+                mentions: Vec::new(),
+                extra_tokens: Vec::new(),
+                evidence_tokens: toks.clone(),
+                nb: Some((ci, present[&ci].clone())),
+                best_entry: entry,
+                sources: 1,
+                contiguous: false,
+                coverage: 0.0,
+                term_len: 0,
+                ctx: ContextSummary::default(),
+                affirmed: true,
+                conflicting: false,
+                diagnostic_section: false,
+                first_pos: f64::from(toks[0]) / n_tokens,
+                sentences: sentences.len(),
+                learned: None,
+                has_non_learned: false,
+                rule: "learned.keyword_model".into(),
+                guideline: None,
+                steps: vec![format!(
+                    "keyword model of {} learned from {} coded notes: log-odds {z:.2} from the words {}",
+                    normalize::icd10cm_display(&k.code),
+                    k.pos,
+                    words.join(", ")
+                )],
+                flags: vec![Flag::QueryProvider],
+                term_key: format!("nb|{}", k.code),
+                default_seventh: false,
+            });
+        }
     }
 
     fn candidate_from(
@@ -798,7 +976,7 @@ impl<'e> Coder<'e> {
                 TermSource::Inclusion => 3,
                 TermSource::Index => 2,
                 TermSource::CategoryDefault => 1,
-                TermSource::Learned => 0,
+                TermSource::Learned | TermSource::Classifier => 0,
             };
             (m.tokens.len(), m.contiguous(), src)
         };
@@ -876,6 +1054,7 @@ impl<'e> Coder<'e> {
             TermSource::Index => "dict.index",
             TermSource::Lexicon => "dict.lexicon",
             TermSource::Learned => "dict.learned",
+            TermSource::Classifier => "learned.keyword_model",
         };
         let mut steps = vec![format!(
             "matched {} \"{}\"{}",
@@ -900,6 +1079,8 @@ impl<'e> Coder<'e> {
             node: be.node,
             mentions: ms.to_vec(),
             extra_tokens: Vec::new(),
+            evidence_tokens: Vec::new(),
+            nb: None,
             best_entry: bm.entry,
             sources: sources.len() as u8,
             contiguous: bm.contiguous(),
@@ -1032,8 +1213,14 @@ impl<'e> Coder<'e> {
                     drop.push(r);
                 }
                 drop.sort_unstable();
-                for d in drop.into_iter().rev() {
-                    cands.remove(d);
+                // Under a learned model the components stay as candidates
+                // and the re-ranker, trained on the history, decides.
+                if self.model.is_none() {
+                    for d in drop.into_iter().rev() {
+                        cands.remove(d);
+                    }
+                } else {
+                    not_coded.truncate(not_coded.len() - drop.len());
                 }
                 cands.push(cc);
                 break;
@@ -1071,7 +1258,11 @@ impl<'e> Coder<'e> {
                         reason: format!("combined into {combo}"),
                         evidence: vec![],
                     });
-                    cands.remove(hi);
+                    if self.model.is_none() {
+                        cands.remove(hi);
+                    } else {
+                        not_coded.pop();
+                    }
                     cands.push(cc);
                 }
             }
@@ -1134,7 +1325,8 @@ impl<'e> Coder<'e> {
                 &step,
             ) {
                 zc.mentions.clear();
-                zc.extra_tokens = vec![ti as u32];
+                zc.extra_tokens.clear();
+                zc.evidence_tokens = vec![ti as u32];
                 zc.flags.clear();
                 zc.contiguous = true;
                 added.insert(z);
@@ -1296,14 +1488,12 @@ impl<'e> Coder<'e> {
             evidence.extend(fragments(note, &mentions[m as usize].tokens, Some(chars)));
         }
         for &m in &c.extra_tokens {
-            if let Some(mm) = mentions
-                .get(m as usize)
-                .filter(|_| c.rule != "guideline.use_additional_code")
-            {
+            if let Some(mm) = mentions.get(m as usize) {
                 evidence.extend(fragments(note, &mm.tokens, Some(chars)));
-            } else {
-                evidence.extend(fragments(note, &[m], Some(chars)));
             }
+        }
+        for &t in &c.evidence_tokens {
+            evidence.extend(fragments(note, &[t], Some(chars)));
         }
         evidence.sort_by_key(|e| (e.start, e.end));
         evidence.dedup();

@@ -28,6 +28,8 @@ pub enum TermSource {
     Lexicon,
     /// Learned from coded history by `medledger learn`.
     Learned,
+    /// A learned document-level keyword model of the code.
+    Classifier,
 }
 
 impl TermSource {
@@ -39,16 +41,18 @@ impl TermSource {
             TermSource::Index => "alphabetic index term",
             TermSource::Lexicon => "medledger lexicon",
             TermSource::Learned => "learned term",
+            TermSource::Classifier => "learned keyword model",
         }
     }
 
-    pub const ALL: [TermSource; 6] = [
+    pub const ALL: [TermSource; 7] = [
         TermSource::Title,
         TermSource::Inclusion,
         TermSource::CategoryDefault,
         TermSource::Index,
         TermSource::Lexicon,
         TermSource::Learned,
+        TermSource::Classifier,
     ];
 }
 
@@ -666,6 +670,46 @@ impl Dictionary {
         }
         b.add_lexicon();
         b.finish()
+    }
+
+    /// Adds one unanchored entry per keyword classifier (never matched by the
+    /// matcher; it names the code a classifier proposes) and registers the
+    /// classifiers' concepts in the vocabulary. Returns, per classifier, its
+    /// entry and its features' concept ids.
+    pub fn add_classifiers(
+        &mut self,
+        tab: &Tabular,
+        classifiers: &[crate::model::CodeClassifier],
+    ) -> Vec<Option<(u32, Vec<u32>)>> {
+        classifiers
+            .iter()
+            .map(|c| {
+                let medledger_codesets::icd10cm::tabular::Resolution::Billable { node, .. } =
+                    tab.resolve(&c.code)
+                else {
+                    return None;
+                };
+                let ids: Vec<u32> = c.features.iter().map(|f| self.vocab.id(&f.0)).collect();
+                let desc = &tab.node(node).desc;
+                self.entries.push(Entry {
+                    key: c.code.clone(),
+                    node,
+                    source: TermSource::Classifier,
+                    text: format!("keyword model ({} coded notes)", c.pos),
+                    required: Vec::new(),
+                    optional: Vec::new(),
+                    other: is_other_title(desc),
+                    unspecified: desc.to_lowercase().contains("unspecified"),
+                    default_seventh: None,
+                    index_path: None,
+                    weight: 0.0,
+                    contiguous: false,
+                    support: c.pos,
+                    df: c.pos + c.neg,
+                });
+                Some((self.entries.len() as u32 - 1, ids))
+            })
+            .collect()
     }
 
     /// Adds learned terms (concept phrases in the same vocabulary) and

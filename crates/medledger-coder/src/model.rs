@@ -81,7 +81,112 @@ pub struct Model {
     pub term_stats: FxHashMap<String, Stat>,
     /// Times each code was in the final codes of the history.
     pub code_gold: FxHashMap<String, u32>,
+    /// Document-level keyword classifiers for the history's frequent codes.
+    #[serde(default)]
+    pub classifiers: Vec<CodeClassifier>,
     pub training: TrainingReport,
+}
+
+/// A per-code naive-Bayes keyword model over the concepts of a document:
+/// kept as counts so that a training document's own contribution can be
+/// left out exactly.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CodeClassifier {
+    pub code: String,
+    /// Documents with / without the code.
+    pub pos: u32,
+    pub neg: u32,
+    /// (concept, documents with the code containing it, documents without).
+    pub features: Vec<(String, u32, u32)>,
+}
+
+pub const NB_ALPHA: f64 = 0.5;
+
+impl CodeClassifier {
+    /// Log-odds of the code given the present features, from counts with an
+    /// optional document left out (`loo` = whether that document had the code).
+    pub fn logit(&self, present: &[usize], loo: Option<bool>) -> f64 {
+        let (dy, dn) = match loo {
+            Some(true) => (1.0, 0.0),
+            Some(false) => (0.0, 1.0),
+            None => (0.0, 0.0),
+        };
+        let pos = (self.pos as f64 - dy).max(0.0);
+        let neg = (self.neg as f64 - dn).max(0.0);
+        let a = NB_ALPHA;
+        let mut z = ((pos + a) / (neg + a)).ln();
+        for &i in present {
+            let (_, pf, nf) = &self.features[i];
+            let pf = (*pf as f64 - dy).max(0.0);
+            let nf = (*nf as f64 - dn).max(0.0);
+            z += ((pf + a) / (pos + 2.0 * a)).ln() - ((nf + a) / (neg + 2.0 * a)).ln();
+        }
+        z
+    }
+}
+
+/// Trains keyword classifiers: for each code in at least `min_docs`
+/// documents, the concepts most indicative of it (present in at least two of
+/// its documents, at least twice as frequent with it as without), best
+/// `max_features` by log-odds.
+pub fn train_classifiers(
+    docs: &[(FxHashSet<String>, Vec<String>)],
+    min_docs: u32,
+    max_features: usize,
+) -> Vec<CodeClassifier> {
+    let n = docs.len() as u32;
+    let mut code_docs: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
+    for (i, (_, codes)) in docs.iter().enumerate() {
+        for c in codes {
+            code_docs.entry(c.as_str()).or_default().push(i);
+        }
+    }
+    let mut df: FxHashMap<&str, u32> = FxHashMap::default();
+    for (concepts, _) in docs {
+        for c in concepts {
+            *df.entry(c.as_str()).or_default() += 1;
+        }
+    }
+    let mut out = Vec::new();
+    let mut codes: Vec<(&str, Vec<usize>)> = code_docs
+        .into_iter()
+        .filter(|(_, d)| d.len() as u32 >= min_docs)
+        .collect();
+    codes.sort_by(|a, b| a.0.cmp(b.0));
+    for (code, ds) in codes {
+        let pos = ds.len() as u32;
+        let neg = n - pos;
+        let mut pf: FxHashMap<&str, u32> = FxHashMap::default();
+        for &d in &ds {
+            for c in &docs[d].0 {
+                *pf.entry(c.as_str()).or_default() += 1;
+            }
+        }
+        let a = NB_ALPHA;
+        let mut feats: Vec<(String, u32, u32, f64)> = pf
+            .into_iter()
+            .filter(|(_, p)| *p >= 2)
+            .map(|(c, p)| {
+                let nf = df[c] - p;
+                let w = ((p as f64 + a) / (pos as f64 + 2.0 * a)).ln()
+                    - ((nf as f64 + a) / (neg as f64 + 2.0 * a)).ln();
+                (c.to_string(), p, nf, w)
+            })
+            .filter(|f| f.3 >= std::f64::consts::LN_2)
+            .collect();
+        feats.sort_by(|x, y| y.3.total_cmp(&x.3).then(x.0.cmp(&y.0)));
+        feats.truncate(max_features);
+        if feats.is_empty() {
+            continue;
+        }
+        out.push(CodeClassifier {
+            code: code.to_string(),
+            pos,
+            neg,
+            features: feats.into_iter().map(|(c, p, nf, _)| (c, p, nf)).collect(),
+        });
+    }
+    out
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -407,6 +512,40 @@ mod tests {
         assert!(loss < 0.2, "loss {loss}");
         assert!(sigmoid(w[0] + w[1] * 0.9) > 0.8);
         assert!(sigmoid(w[0] + w[1] * 0.1) < 0.2);
+    }
+
+    #[test]
+    fn keyword_classifier_counts_and_leave_one_out() {
+        let doc = |w: &[&str], c: &[&str]| {
+            (
+                w.iter()
+                    .map(|s| s.to_string())
+                    .collect::<FxHashSet<String>>(),
+                c.iter().map(|s| s.to_string()).collect::<Vec<String>>(),
+            )
+        };
+        let docs = vec![
+            doc(&["enol", "liver"], &["F1010"]),
+            doc(&["enol", "cirrhosi"], &["F1010"]),
+            doc(&["enol"], &["F1010"]),
+            doc(&["fever"], &[]),
+            doc(&["liver"], &[]),
+        ];
+        let cls = train_classifiers(&docs, 2, 10);
+        assert_eq!(cls.len(), 1);
+        let c = &cls[0];
+        assert_eq!((c.pos, c.neg), (3, 2));
+        let enol = c
+            .features
+            .iter()
+            .position(|f| f.0 == "enol")
+            .expect("enol kept");
+        assert_eq!((c.features[enol].1, c.features[enol].2), (3, 0));
+        // Hand-computed: ln(3.5/2.5) + ln(3.5/4) - ln(0.5/3).
+        let want = (3.5f64 / 2.5).ln() + (3.5f64 / 4.0).ln() - (0.5f64 / 3.0).ln();
+        assert!((c.logit(&[enol], None) - want).abs() < 1e-9);
+        // Leaving one positive document out lowers the evidence.
+        assert!(c.logit(&[enol], Some(true)) < c.logit(&[enol], None));
     }
 
     #[test]

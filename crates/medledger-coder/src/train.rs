@@ -33,6 +33,8 @@ pub struct LearnOptions {
     pub min_precision: f64,
     pub l2: f64,
     pub epochs: usize,
+    /// Folds of the cross-fitting that trains the re-ranker.
+    pub folds: usize,
     pub trained_on: String,
 }
 
@@ -43,6 +45,7 @@ impl Default for LearnOptions {
             min_precision: 0.3,
             l2: 1e-3,
             epochs: 400,
+            folds: 5,
             trained_on: String::new(),
         }
     }
@@ -80,13 +83,9 @@ fn permissive() -> ContextPolicy {
     }
 }
 
-pub fn learn(
-    engine: &Engine,
-    notes: &[CodedNote],
-    opts: &LearnOptions,
-    progress: &dyn Fn(usize, usize),
-) -> Result<Model> {
-    let gold: Vec<Vec<String>> = notes
+/// Normalised, deduplicated final codes of each note.
+fn gold_of(notes: &[CodedNote]) -> Vec<Vec<String>> {
+    notes
         .iter()
         .map(|n| {
             let mut v: Vec<String> = n.codes.iter().map(|c| eval::norm_code(c)).collect();
@@ -94,27 +93,37 @@ pub fn learn(
             v.dedup();
             v
         })
-        .collect();
-    // 1. Learned terms.
-    let sents: Vec<Vec<(Vec<String>, f64, f64)>> =
-        notes.iter().map(|n| sentence_concepts(&n.text)).collect();
-    let mining: Vec<(Vec<Vec<String>>, Vec<String>)> = sents
+        .collect()
+}
+
+/// Everything of a model except the re-ranker, learned from `idx` notes:
+/// learned terms, keyword classifiers, gold counts (stats come later).
+fn parts(
+    tab: &medledger_codesets::icd10cm::tabular::Tabular,
+    notes: &[CodedNote],
+    sents: &[Vec<(Vec<String>, f64, f64)>],
+    gold: &[Vec<String>],
+    idx: &[usize],
+    opts: &LearnOptions,
+) -> Model {
+    let mining: Vec<(Vec<Vec<String>>, Vec<String>)> = idx
         .iter()
-        .zip(&gold)
-        .map(|(s, g)| (s.iter().map(|x| x.0.clone()).collect(), g.clone()))
+        .map(|&i| {
+            (
+                sents[i].iter().map(|x| x.0.clone()).collect(),
+                gold[i].clone(),
+            )
+        })
         .collect();
-    let base = Coder::new(engine, None, None)?;
-    let tab = base.tab.clone();
     let mut learned_terms = model::mine_terms(&mining, opts.min_support, opts.min_precision, 3);
-    if notes.iter().any(|n| !n.positions.is_empty()) {
+    if idx.iter().any(|&i| !notes[i].positions.is_empty()) {
         // Evidence positions localise the association to a sentence: far
         // sharper than document-level co-occurrence.
-        let local: Vec<model::LocalDoc> = notes
+        let local: Vec<model::LocalDoc> = idx
             .iter()
-            .zip(sents)
-            .map(|(n, s)| model::LocalDoc {
-                sentences: s,
-                codes: n
+            .map(|&i| model::LocalDoc {
+                sentences: sents[i].clone(),
+                codes: notes[i]
                     .positions
                     .iter()
                     .map(|(c, r)| (eval::norm_code(c), *r))
@@ -136,18 +145,26 @@ pub fn learn(
         learned_terms.sort_by(|a, b| a.concepts.cmp(&b.concepts).then(a.code.cmp(&b.code)));
     }
     learned_terms.retain(|t| matches!(tab.resolve(&t.code), Resolution::Billable { .. }));
-    drop(base);
     let mut code_gold: FxHashMap<String, u32> = FxHashMap::default();
-    for g in &gold {
-        for c in g {
+    for &i in idx {
+        for c in &gold[i] {
             *code_gold.entry(c.clone()).or_default() += 1;
         }
     }
-    let mut m = Model {
+    let cls_docs: Vec<(FxHashSet<String>, Vec<String>)> = idx
+        .iter()
+        .map(|&i| {
+            (
+                sents[i].iter().flat_map(|x| x.0.iter().cloned()).collect(),
+                gold[i].clone(),
+            )
+        })
+        .collect();
+    Model {
         format: MODEL_FORMAT,
         version: String::new(),
         trained_on: opts.trained_on.clone(),
-        documents: notes.len(),
+        documents: idx.len(),
         created: jiff::Timestamp::now().to_string(),
         feature_names: FEATURES.iter().map(|s| s.to_string()).collect(),
         weights: vec![0.0; FEATURES.len()],
@@ -157,25 +174,89 @@ pub fn learn(
         code_stats: FxHashMap::default(),
         term_stats: FxHashMap::default(),
         code_gold,
+        classifiers: model::train_classifiers(&cls_docs, 3, 40),
         training: TrainingReport::default(),
-    };
-    // 2. Candidates with every context kept, to read the policy and stats.
-    let mut coder = Coder::new(engine, None, Some(m.clone()))?;
-    coder.policy = permissive();
+    }
+}
+
+fn candidates_of(
+    coder: &Coder,
+    notes: &[CodedNote],
+    idx: &[usize],
+    scratch: &mut Scratch,
+    progress: &dyn Fn(usize, usize),
+) -> Vec<Vec<crate::coder::Candidate>> {
     let enc = Encounter::default();
-    let mut scratch = Scratch::default();
-    let mut run = |coder: &Coder| {
-        let mut all = Vec::with_capacity(notes.len());
-        for (i, n) in notes.iter().enumerate() {
-            let note = matcher::annotate(&n.text, &coder.dict, &mut scratch);
-            let mentions = matcher::find_mentions(&note, &coder.dict, &mut scratch);
-            let (cands, _) = coder.candidates(&note, &mentions, &enc);
-            all.push(cands);
-            progress(i + 1, notes.len());
+    idx.iter()
+        .map(|&i| {
+            let note = matcher::annotate(&notes[i].text, &coder.dict, scratch);
+            let mentions = matcher::find_mentions(&note, &coder.dict, scratch);
+            progress(1, 0);
+            coder.candidates(&note, &mentions, &enc).0
+        })
+        .collect()
+}
+
+/// Per-code and per-term precision of the engine's proposals in a history.
+fn stats(
+    cands: &[Vec<crate::coder::Candidate>],
+    gold: &[Vec<String>],
+    idx: &[usize],
+) -> (FxHashMap<String, Stat>, FxHashMap<String, Stat>) {
+    let mut code_stats: FxHashMap<String, Stat> = FxHashMap::default();
+    let mut term_stats: FxHashMap<String, Stat> = FxHashMap::default();
+    for (cs, &i) in cands.iter().zip(idx) {
+        let g = &gold[i];
+        let mut seen_terms: FxHashSet<&str> = FxHashSet::default();
+        for c in cs {
+            let y = g.binary_search(&c.key).is_ok();
+            let s = code_stats.entry(c.key.clone()).or_default();
+            s.proposed += 1;
+            s.accepted += u32::from(y);
+            if seen_terms.insert(&c.term_key) {
+                let t = term_stats.entry(c.term_key.clone()).or_default();
+                t.proposed += 1;
+                t.accepted += u32::from(y);
+            }
         }
-        all
+    }
+    (code_stats, term_stats)
+}
+
+/// Learns a model from coded notes.
+///
+/// 1. The context policy is read off the history (which kinds of mention
+///    its coders coded).
+/// 2. The re-ranker is trained by K-fold cross-fitting: for each fold, the
+///    learned terms, keyword models and precision priors are learned from the
+///    other folds only, and the fold's candidates become training rows, so
+///    no row's features saw its own note. The decision threshold maximises
+///    micro-F1 over those out-of-fold rows.
+/// 3. The shipped terms, keyword models and priors are learned from all notes.
+pub fn learn(
+    engine: &Engine,
+    notes: &[CodedNote],
+    opts: &LearnOptions,
+    progress: &dyn Fn(usize, usize),
+) -> Result<Model> {
+    let gold = gold_of(notes);
+    let sents: Vec<Vec<(Vec<String>, f64, f64)>> =
+        notes.iter().map(|n| sentence_concepts(&n.text)).collect();
+    let tab = Coder::new(engine, None, None)?.tab.clone();
+    let all: Vec<usize> = (0..notes.len()).collect();
+    let mut scratch = Scratch::default();
+    let done = std::cell::Cell::new(0usize);
+    let k = opts.folds.clamp(2, notes.len().max(2));
+    let total_steps = notes.len() * (k + 2);
+    let tick = |_: usize, _: usize| {
+        done.set(done.get() + 1);
+        progress(done.get(), total_steps);
     };
-    let first = run(&coder);
+    // 1. Policy, from candidates with every context kept.
+    let mut full = parts(&tab, notes, &sents, &gold, &all, opts);
+    let mut coder = Coder::new(engine, None, Some(full.clone()))?;
+    coder.policy = permissive();
+    let first = candidates_of(&coder, notes, &all, &mut scratch, &tick);
     let rate = |f: &dyn Fn(&crate::coder::Candidate) -> bool| -> (f64, u32) {
         let (mut n, mut pos) = (0u32, 0u32);
         for (cs, g) in first.iter().zip(&gold) {
@@ -205,7 +286,8 @@ pub fn learn(
         // Coded at least half as often as affirmed mentions, on enough cases.
         keep[i] = n >= 20 && r >= 0.5 * aff;
     }
-    m.policy = ContextPolicy {
+    rates.sort_by(|a, b| a.0.cmp(&b.0));
+    let policy = ContextPolicy {
         code_negated: keep[0],
         code_uncertain: keep[1],
         code_historical_as_condition: keep[2],
@@ -213,61 +295,48 @@ pub fn learn(
         code_hypothetical: keep[4],
         rates,
     };
-    // 3. Candidates under the learned policy; stats; LOO features.
-    coder.policy = m.policy.clone();
-    let second = run(&coder);
-    let mut code_stats: FxHashMap<String, Stat> = FxHashMap::default();
-    let mut term_stats: FxHashMap<String, Stat> = FxHashMap::default();
-    for (cs, g) in second.iter().zip(&gold) {
-        let mut seen_terms: FxHashSet<&str> = FxHashSet::default();
-        for c in cs {
-            let y = g.binary_search(&c.key).is_ok();
-            let s = code_stats.entry(c.key.clone()).or_default();
-            s.proposed += 1;
-            s.accepted += u32::from(y);
-            if seen_terms.insert(&c.term_key) {
-                let t = term_stats.entry(c.term_key.clone()).or_default();
-                t.proposed += 1;
-                t.accepted += u32::from(y);
-            }
-        }
-    }
-    m.code_stats = code_stats;
-    m.term_stats = term_stats;
+    drop(coder);
+    // 2. Cross-fitted training rows.
     let mut x = Vec::new();
     let mut y = Vec::new();
     let mut covered = 0usize;
     let gold_total: usize = gold.iter().map(Vec::len).sum();
-    for (cs, g) in second.iter().zip(&gold) {
-        let mut keys: FxHashSet<&str> = FxHashSet::default();
-        for c in cs {
-            let label = g.binary_search(&c.key).is_ok();
-            // A learned-only candidate that needed this very document to be
-            // learned would not exist without it: leave it out.
-            if !c.has_non_learned
-                && c.learned
-                    .is_some_and(|(s, _, _)| s.saturating_sub(u32::from(label)) < opts.min_support)
-            {
-                continue;
+    for fold in 0..k {
+        let held: Vec<usize> = all.iter().copied().filter(|i| i % k == fold).collect();
+        let rest: Vec<usize> = all.iter().copied().filter(|i| i % k != fold).collect();
+        let mut m = parts(&tab, notes, &sents, &gold, &rest, opts);
+        m.policy = policy.clone();
+        let coder = Coder::new(engine, None, Some(m.clone()))?;
+        let rest_c = candidates_of(&coder, notes, &rest, &mut scratch, &|_, _| {});
+        let (cs, ts) = stats(&rest_c, &gold, &rest);
+        m.code_stats = cs;
+        m.term_stats = ts;
+        let held_c = candidates_of(&coder, notes, &held, &mut scratch, &tick);
+        for (cands, &i) in held_c.iter().zip(&held) {
+            let g = &gold[i];
+            let mut keys: FxHashSet<&str> = FxHashSet::default();
+            for c in cands {
+                let label = g.binary_search(&c.key).is_ok();
+                if label {
+                    keys.insert(&c.key);
+                }
+                let e = &coder.dict.entries[c.best_entry as usize];
+                x.push(features(c, e, Some(&m), None));
+                y.push(label);
             }
-            if label {
-                keys.insert(&c.key);
-            }
-            let e = &coder.dict.entries[c.best_entry as usize];
-            x.push(features(c, e, Some(&m), Some(label)));
-            y.push(label);
+            covered += keys.len();
         }
-        covered += keys.len();
     }
     let (w, loss) = model::fit_logistic(&x, &y, opts.l2, opts.epochs);
-    m.weights = w;
-    // 4. Threshold maximising micro-F1 over the history's gold codes.
-    let mut scored: Vec<(f64, bool)> = x.iter().zip(&y).map(|(f, l)| (m.score(f), *l)).collect();
+    full.weights = w;
+    full.policy = policy;
+    // 3. Threshold maximising micro-F1 over the out-of-fold rows.
+    let mut scored: Vec<(f64, bool)> = x.iter().zip(&y).map(|(f, l)| (full.score(f), *l)).collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0));
     let (mut tp, mut best_f1, mut best_k) = (0usize, 0.0f64, None);
-    for (k, (_, l)) in scored.iter().enumerate() {
+    for (i, (_, l)) in scored.iter().enumerate() {
         tp += usize::from(*l);
-        let prec = tp as f64 / (k + 1) as f64;
+        let prec = tp as f64 / (i + 1) as f64;
         let rec = tp as f64 / gold_total.max(1) as f64;
         let f1 = if prec + rec > 0.0 {
             2.0 * prec * rec / (prec + rec)
@@ -276,20 +345,26 @@ pub fn learn(
         };
         if f1 > best_f1 {
             best_f1 = f1;
-            best_k = Some(k);
+            best_k = Some(i);
         }
     }
     // The cut lies halfway to the next score below it; with nothing below,
     // at most 0.5 (a history with no rejected candidate says little about
     // where to cut).
-    m.threshold = match best_k {
-        Some(k) => match scored.get(k + 1) {
-            Some((next, _)) => (scored[k].0 + next) / 2.0,
-            None => scored[k].0.min(0.5),
+    full.threshold = match best_k {
+        Some(i) => match scored.get(i + 1) {
+            Some((next, _)) => (scored[i].0 + next) / 2.0,
+            None => scored[i].0.min(0.5),
         },
         None => 0.5,
     };
-    m.training = TrainingReport {
+    // 4. The shipped priors, from every note.
+    let coder = Coder::new(engine, None, Some(full.clone()))?;
+    let all_c = candidates_of(&coder, notes, &all, &mut scratch, &tick);
+    let (cs, ts) = stats(&all_c, &gold, &all);
+    full.code_stats = cs;
+    full.term_stats = ts;
+    full.training = TrainingReport {
         candidates: x.len(),
         positives: y.iter().filter(|v| **v).count(),
         gold_codes: gold_total,
@@ -298,8 +373,7 @@ pub fn learn(
         epochs: opts.epochs,
         final_loss: loss,
     };
-    m.policy.rates.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok(m)
+    Ok(full)
 }
 
 /// The coded history of a CodiEsp split: English texts with their document
