@@ -556,12 +556,16 @@ mod tests {
                 codes.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
             )
         };
-        let docs = vec![
+        let mut docs = vec![
             doc(&["renal", "colic", "right"], &["N23"]),
             doc(&["renal", "colic"], &["N23", "R52"]),
             doc(&["renal", "colic", "left"], &["N23"]),
             doc(&["fever", "right"], &["R509"]),
         ];
+        // Notes without the code: its base rate is 3 in 20.
+        for _ in 0..16 {
+            docs.push(doc(&["cough"], &["R059"]));
+        }
         let terms = mine_terms(&docs, 2, 0.5, 3);
         let t = terms
             .iter()

@@ -274,7 +274,7 @@ fn learning_from_coded_history_adds_terms_and_records_its_policy() {
     // A small synthetic history in which "renal colic" is always coded N23.
     let mut notes = Vec::new();
     for i in 0..30 {
-        let (text, codes) = if i % 2 == 0 {
+        let (text, codes) = if i % 4 == 0 {
             (
                 format!("Patient {i} came with renal colic and fever."),
                 vec!["N23".to_string(), "R50.9".into()],
@@ -289,6 +289,7 @@ fn learning_from_coded_history_adds_terms_and_records_its_policy() {
             id: i.to_string(),
             text,
             codes,
+            positions: Vec::new(),
         });
     }
     let mut m = learn(engine(), &notes, &LearnOptions::default(), &|_, _| {}).expect("learn");
