@@ -710,7 +710,9 @@ pub fn eval_codiesp(engine: &Engine, data_dir: &Path, args: &EvalArgs, json: boo
             model = Some(m);
         }
     }
-    let coder = Coder::new(engine, None, model)?;
+    let mut coder = Coder::new(engine, None, model)?;
+    // A ranking task: every candidate counts for MAP.
+    coder.options.max_candidates = usize::MAX;
     let started = Instant::now();
     let report = evaluate(&coder, &split);
     let seconds = started.elapsed().as_secs_f64();

@@ -154,6 +154,8 @@ pub struct CoderOptions {
     pub max_note_bytes: usize,
     /// Candidates under the threshold are listed down to this confidence.
     pub list_floor: f64,
+    /// At most this many candidates under the threshold are listed.
+    pub max_candidates: usize,
     pub icd11: bool,
 }
 
@@ -162,6 +164,7 @@ impl Default for CoderOptions {
         CoderOptions {
             max_note_bytes: DEFAULT_MAX_NOTE_BYTES,
             list_floor: 0.05,
+            max_candidates: 25,
             icd11: true,
         }
     }
@@ -461,6 +464,18 @@ impl NbIndex {
 /// with at least two of its words present.
 pub const NB_PROPOSE_LOGIT: f64 = -1.0;
 pub const NB_MAX_PROPOSALS: usize = 15;
+fn nb_propose_logit() -> f64 {
+    std::env::var("ML_NB_Z")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(NB_PROPOSE_LOGIT)
+}
+fn nb_max() -> usize {
+    std::env::var("ML_NB_MAX")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(NB_MAX_PROPOSALS)
+}
 
 fn encounter_dos_text(dos: Option<Date>) -> String {
     dos.map(|d| format!(" for date of service {d}"))
@@ -609,6 +624,7 @@ impl<'e> Coder<'e> {
         self.order(&mut chosen);
         rest.sort_by(|a, b| b.1.total_cmp(&a.1));
         rest.retain(|(_, p)| *p >= self.options.list_floor);
+        rest.truncate(self.options.max_candidates);
         let chars = CharIndex::new(text);
         let suggestions = chosen
             .iter()
@@ -683,13 +699,26 @@ impl<'e> Coder<'e> {
                         m.tokens[0] as usize..m.tokens[m.tokens.len() - 1] as usize + 1
                     })
                     .collect();
-                let got = self.context.analyze_all(
-                    note.text,
-                    &note.tokens,
-                    &note.sentences[si as usize],
-                    &targets,
-                    note.sentence_section[si as usize],
-                );
+                let sentence = &note.sentences[si as usize];
+                let got = match note.sentence_section_idx[si as usize]
+                    .and_then(|x| note.sections.get(x))
+                    .filter(|x| x.kind == note.sentence_section[si as usize])
+                {
+                    Some(sec) => self.context.analyze_in_section(
+                        note.text,
+                        &note.tokens,
+                        sentence,
+                        &targets,
+                        sec,
+                    ),
+                    None => self.context.analyze_all(
+                        note.text,
+                        &note.tokens,
+                        sentence,
+                        &targets,
+                        note.sentence_section[si as usize],
+                    ),
+                };
                 for (k, c) in idx.into_iter().zip(got) {
                     ctxs[k] = Some(c);
                 }
@@ -880,10 +909,10 @@ impl<'e> Coder<'e> {
             .iter()
             .filter(|(ci, p)| p.len() >= 2 && !have.contains(&m.classifiers[**ci as usize].code))
             .map(|(ci, p)| (m.classifiers[*ci as usize].logit(p, None), *ci))
-            .filter(|(z, _)| *z >= NB_PROPOSE_LOGIT)
+            .filter(|(z, _)| *z >= nb_propose_logit())
             .collect();
         proposals.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-        proposals.truncate(NB_MAX_PROPOSALS);
+        proposals.truncate(nb_max());
         for (z, ci) in proposals {
             let Some(entry) = self.nb.entries[ci as usize] else {
                 continue;

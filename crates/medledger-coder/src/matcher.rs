@@ -22,6 +22,8 @@ pub struct Annotated<'t> {
     pub sections: Vec<Section>,
     /// Section kind of each sentence.
     pub sentence_section: Vec<SectionKind>,
+    /// Index into `sections` of each sentence's section.
+    pub sentence_section_idx: Vec<Option<usize>>,
     pub concepts: Vec<u32>,
     pub offsets: Vec<u32>,
 }
@@ -60,6 +62,14 @@ pub fn annotate<'t>(text: &'t str, dict: &Dictionary, scratch: &mut Scratch) -> 
     let tokens = medledger_text::tokenize(text);
     let sentences = medledger_text::sentences(text, &tokens);
     let sections = medledger_text::sections(text);
+    let sentence_section_idx: Vec<Option<usize>> = sentences
+        .iter()
+        .map(|s| {
+            sections
+                .iter()
+                .rposition(|x| x.start <= s.start || x.header.is_some_and(|h| h.0 <= s.start))
+        })
+        .collect();
     let sentence_section = sentences
         .iter()
         .map(|s| medledger_text::section::section_at(&sections, s.start))
@@ -79,6 +89,7 @@ pub fn annotate<'t>(text: &'t str, dict: &Dictionary, scratch: &mut Scratch) -> 
         sentences,
         sections,
         sentence_section,
+        sentence_section_idx,
         concepts,
         offsets,
     }
@@ -160,6 +171,9 @@ fn match_entry(
     let numeric = |c: u32| vocab.word(c).bytes().all(|b| b.is_ascii_digit());
     let n = e.required.len();
     let limit = if e.contiguous { n + 2 } else { 2 * n + 6 };
+    if e.required.iter().any(|&r| positions(pairs, r).is_empty()) {
+        return None;
+    }
     let mut best: Option<(u32, Vec<u32>)> = None;
     for &(_, p) in positions(pairs, anchor) {
         let mut toks: Vec<u32> = Vec::with_capacity(n + 2);

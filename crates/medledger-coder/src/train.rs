@@ -35,6 +35,9 @@ pub struct LearnOptions {
     pub epochs: usize,
     /// Folds of the cross-fitting that trains the re-ranker.
     pub folds: usize,
+    /// Keyword models: for codes in at least this many notes, with this many words.
+    pub nb_min_docs: u32,
+    pub nb_features: usize,
     pub trained_on: String,
 }
 
@@ -46,6 +49,14 @@ impl Default for LearnOptions {
             l2: 1e-3,
             epochs: 400,
             folds: 5,
+            nb_min_docs: std::env::var("ML_NB_MIN")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(3),
+            nb_features: std::env::var("ML_NB_FEAT")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(40),
             trained_on: String::new(),
         }
     }
@@ -174,7 +185,7 @@ fn parts(
         code_stats: FxHashMap::default(),
         term_stats: FxHashMap::default(),
         code_gold,
-        classifiers: model::train_classifiers(&cls_docs, 3, 40),
+        classifiers: model::train_classifiers(&cls_docs, opts.nb_min_docs, opts.nb_features),
         training: TrainingReport::default(),
     }
 }
@@ -444,6 +455,8 @@ pub struct EvalReport {
     pub errors: Vec<String>,
 }
 
+/// Codes every document of the split and scores it. MAP ranks every
+/// candidate the engine listed (set `coder.options.max_candidates` high).
 pub fn evaluate(coder: &Coder, split: &CodiespSplit) -> EvalReport {
     let mut scratch = Scratch::default();
     let enc = Encounter::default();

@@ -946,6 +946,37 @@ impl ContextAnalyzer {
         targets: &[Range<usize>],
         section: SectionKind,
     ) -> Vec<Context> {
+        let header = (section.is_historical() || section.is_family()).then(|| {
+            find_header(text, sentence.start, section).unwrap_or((sentence.start, sentence.start))
+        });
+        self.analyze_all_with_header(text, tokens, sentence, targets, section, header)
+    }
+
+    /// As [`ContextAnalyzer::analyze_all`], for a caller that already knows
+    /// the section and its header span (from [`crate::sections`]): no search
+    /// back through the note for the header.
+    pub fn analyze_in_section(
+        &self,
+        text: &str,
+        tokens: &[Token],
+        sentence: &Sentence,
+        targets: &[Range<usize>],
+        section: &crate::Section,
+    ) -> Vec<Context> {
+        let header = (section.kind.is_historical() || section.kind.is_family())
+            .then(|| section.header.unwrap_or((sentence.start, sentence.start)));
+        self.analyze_all_with_header(text, tokens, sentence, targets, section.kind, header)
+    }
+
+    fn analyze_all_with_header(
+        &self,
+        text: &str,
+        tokens: &[Token],
+        sentence: &Sentence,
+        targets: &[Range<usize>],
+        section: SectionKind,
+        header: Option<(usize, usize)>,
+    ) -> Vec<Context> {
         let s0 = sentence.tokens.start.min(tokens.len());
         let s1 = sentence.tokens.end.min(tokens.len()).max(s0);
         let matches = self.scan(tokens, s0, s1);
@@ -962,9 +993,6 @@ impl ContextAnalyzer {
                 }
             }
         }
-        let header = (section.is_historical() || section.is_family()).then(|| {
-            find_header(text, sentence.start, section).unwrap_or((sentence.start, sentence.start))
-        });
         let in_scope = |from: usize, to: usize, kind: ContextKind, pre: bool| -> bool {
             let (max_item, max_total) = if pre {
                 (PRE_MAX_ITEM, PRE_MAX_TOTAL)
