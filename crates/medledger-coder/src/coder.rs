@@ -870,10 +870,131 @@ impl<'e> Coder<'e> {
             let _ = e;
             out.push(c);
         }
+        self.episode_of_care(&mut out, note);
+        if self.model.is_none() {
+            self.integral_symptoms(&mut out, mentions, note, &mut not_coded);
+        }
         self.combinations(&mut out, mentions, note, &mut not_coded);
         self.additional_codes(&mut out, mentions, note, &ctxs);
         self.keyword_models(&mut out, note, n_tokens);
         (out, not_coded)
+    }
+
+    /// The 7th character for the episode of care (I.C.19.a): subsequent
+    /// encounter or sequela when the note says so, else the default initial
+    /// encounter stays, flagged.
+    fn episode_of_care(&self, out: &mut [Candidate], note: &Annotated) {
+        let lower = note.text.to_lowercase();
+        let cue = |words: &[&'static str]| -> Option<&'static str> {
+            words.iter().find(|w| lower.contains(**w)).copied()
+        };
+        let subsequent = cue(&[
+            "subsequent encounter",
+            "routine healing",
+            "follow-up visit for",
+            "follow up visit for",
+            "cast check",
+            "here for follow-up of",
+        ]);
+        let sequela = cue(&["sequela", "late effect"]);
+        let (want, why) = match (sequela, subsequent) {
+            (Some(w), _) => ('S', w),
+            (None, Some(w)) => ('D', w),
+            _ => return,
+        };
+        for c in out
+            .iter_mut()
+            .filter(|c| c.default_seventh && c.key.len() == 7)
+        {
+            let Some(stem) = c.key.get(..6) else { continue };
+            let key = format!("{stem}{want}");
+            if let Resolution::Billable {
+                node,
+                seventh: Some(_),
+            } = self.tab.resolve(&key)
+            {
+                c.steps.retain(|x| !x.starts_with("7th character"));
+                c.steps.push(format!(
+                    "7th character {want} read from \"{why}\" in the note (episode of care, OCG I.C.19.a)"
+                ));
+                c.key = key;
+                c.node = node;
+                c.default_seventh = false;
+                c.flags.retain(|f| *f != Flag::DefaultSeventhCharacter);
+                c.term_key = format!("{}|{}", c.term_key, want);
+            }
+        }
+    }
+
+    /// Signs and symptoms integral to a confirmed diagnosis are not coded
+    /// (OCG I.B.5, I.B.4): a symptom (chapter 18) in the same sentence as an
+    /// affirmed definitive diagnosis and linked to it ("due to", "secondary
+    /// to", "from", "caused by", "because of", "related to") is dropped.
+    fn integral_symptoms(
+        &self,
+        out: &mut Vec<Candidate>,
+        mentions: &[Mention],
+        note: &Annotated,
+        not_coded: &mut Vec<NotCoded>,
+    ) {
+        const LINKS: &[&[&str]] = &[
+            &["due", "to"],
+            &["secondary", "to"],
+            &["caused", "by"],
+            &["because", "of"],
+            &["related", "to"],
+            &["from"],
+            &["attributed", "to"],
+        ];
+        let sentences_of = |c: &Candidate| -> Vec<u32> {
+            c.mentions
+                .iter()
+                .map(|&m| mentions[m as usize].sentence)
+                .collect()
+        };
+        let mut drop: Vec<(usize, String)> = Vec::new();
+        for (i, sym) in out.iter().enumerate() {
+            if !sym.key.starts_with('R') || !sym.affirmed || sym.mentions.is_empty() {
+                continue;
+            }
+            let ss = sentences_of(sym);
+            let Some(dx) = out.iter().find(|d| {
+                d.affirmed
+                    && !d.key.starts_with('R')
+                    && !d.key.starts_with('Z')
+                    && d.rule.starts_with("dict.")
+                    && sentences_of(d).iter().any(|s| ss.contains(s))
+            }) else {
+                continue;
+            };
+            let Some(&si) = sentences_of(dx).iter().find(|s| ss.contains(s)) else {
+                continue;
+            };
+            let toks = &note.tokens[note.sentences[si as usize].tokens.clone()];
+            let linked = toks.windows(2).any(|w| {
+                LINKS.iter().any(|l| match l.len() {
+                    1 => w[0].lower == l[0],
+                    _ => w[0].lower == l[0] && w[1].lower == l[1],
+                })
+            });
+            if linked {
+                drop.push((i, normalize::icd10cm_display(&dx.key)));
+            }
+        }
+        for (i, dx) in drop.into_iter().rev() {
+            let c = out.remove(i);
+            not_coded.push(NotCoded {
+                code: normalize::icd10cm_display(&c.key),
+                reason: format!(
+                    "sign or symptom integral to the documented diagnosis {dx} (ICD-10-CM OCG I.B.5)"
+                ),
+                evidence: c
+                    .mentions
+                    .iter()
+                    .flat_map(|&m| fragments(note, &mentions[m as usize].tokens, None))
+                    .collect(),
+            });
+        }
     }
 
     /// The model's keyword classifiers: scores attached to the candidates of

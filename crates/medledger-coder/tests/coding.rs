@@ -332,3 +332,54 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn symptoms_integral_to_a_confirmed_diagnosis_are_not_coded() {
+    let r = code("Abdominal pain due to acute appendicitis.");
+    let c = codes(&r);
+    assert!(
+        c.iter().any(|x| x.starts_with("K35") || x == "K37"),
+        "{c:?}"
+    );
+    assert!(!c.contains(&"R10.9".to_string()), "{c:?}");
+    assert!(
+        r.not_coded
+            .iter()
+            .any(|n| n.code == "R10.9" && n.reason.contains("I.B.5"))
+    );
+    // Not linked: both coded.
+    let r = code("Chest pain. Hypertension.");
+    let c = codes(&r);
+    assert!(
+        c.contains(&"R07.9".to_string()) && c.contains(&"I10".to_string()),
+        "{c:?}"
+    );
+}
+
+#[test]
+fn the_episode_of_care_sets_the_seventh_character() {
+    let initial = code("Fracture of the left distal radius.");
+    let all: Vec<&str> = initial
+        .suggestions
+        .iter()
+        .chain(&initial.candidates)
+        .map(|s| s.code.as_str())
+        .collect();
+    let first = all
+        .iter()
+        .find(|c| c.starts_with("S52"))
+        .copied()
+        .expect("an S52 code");
+    assert!(first.ends_with('A'), "{first}");
+    let later =
+        code("Subsequent encounter for fracture of the left distal radius with routine healing.");
+    let s = later
+        .suggestions
+        .iter()
+        .chain(&later.candidates)
+        .find(|s| s.code.starts_with("S52"))
+        .expect("an S52 code");
+    assert!(s.code.ends_with('D'), "{}", s.code);
+    assert!(!s.flags.contains(&Flag::DefaultSeventhCharacter));
+    assert!(s.logic.steps.iter().any(|x| x.contains("I.C.19.a")));
+}
