@@ -725,8 +725,8 @@ pub fn eval_codiesp(engine: &Engine, data_dir: &Path, args: &EvalArgs, json: boo
         println!(
             "CodiEsp-D {} ({} documents, {} gold codes) · {}",
             report.split,
-            report.documents,
-            report.gold_codes,
+            report.scores.documents,
+            report.scores.gold_codes,
             report.model.as_deref().unwrap_or("dictionary only")
         );
         if let Some(l) = &learned_here {
@@ -734,16 +734,16 @@ pub fn eval_codiesp(engine: &Engine, data_dir: &Path, args: &EvalArgs, json: boo
         }
         println!(
             "  micro P {:.3} R {:.3} F1 {:.3} · category P {:.3} R {:.3} F1 {:.3} · MAP {:.3} (suggestions only {:.3})",
-            report.micro_precision,
-            report.micro_recall,
-            report.micro_f1,
-            report.category_micro_precision,
-            report.category_micro_recall,
-            report.category_micro_f1,
-            report.map,
+            report.scores.micro_precision,
+            report.scores.micro_recall,
+            report.scores.micro_f1,
+            report.scores.category_micro_precision,
+            report.scores.category_micro_recall,
+            report.scores.category_micro_f1,
+            report.scores.map,
             report.map_suggestions_only
         );
-        match report.evidence_f1 {
+        match report.scores.evidence_f1 {
             Some(f) => println!("  evidence F1 {f:.3}"),
             None => println!(
                 "  evidence F1: null (the CodiEsp-X offsets point into the Spanish originals, not the coded text)"
@@ -786,16 +786,7 @@ struct CoderBench {
 }
 
 fn status_mb(field: &str) -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(field))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse::<f64>().ok())
-        })
-        .unwrap_or(0.0)
-        / 1024.0
+    crate::bench::status_kb(field) / 1024.0
 }
 
 pub fn bench_coder(

@@ -273,6 +273,18 @@ impl Model {
 /// sentence) whose documents carry a code more often than chance.
 /// `docs` holds, per document, its sentences as concept sequences and its
 /// final codes (keys).
+/// Candidate phrases of a sentence: runs of 1-3 concepts, not all digits,
+/// single concepts of at least four letters.
+fn phrases(concepts: &[String]) -> impl Iterator<Item = String> + '_ {
+    (1..=3usize).flat_map(move |n| {
+        concepts.windows(n).filter_map(move |w| {
+            let digits = w.iter().all(|c| c.chars().all(|ch| ch.is_ascii_digit()));
+            let short = n == 1 && w[0].chars().count() < 4;
+            (!digits && !short).then(|| w.join(" "))
+        })
+    })
+}
+
 /// How many times the code's base rate a learned phrase must reach.
 pub const MIN_LIFT: f64 = 3.0;
 
@@ -283,20 +295,7 @@ pub fn mine_terms(
     max_per_phrase: usize,
 ) -> Vec<LearnedTerm> {
     let phrases_of = |sents: &Vec<Vec<String>>| -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
-        for s in sents {
-            for n in 1..=3usize {
-                for w in s.windows(n) {
-                    if w.iter().all(|c| c.chars().all(|ch| ch.is_ascii_digit())) {
-                        continue;
-                    }
-                    if n == 1 && w[0].chars().count() < 4 {
-                        continue;
-                    }
-                    out.push(w.join(" "));
-                }
-            }
-        }
+        let mut out: Vec<String> = sents.iter().flat_map(|s| phrases(s)).collect();
         out.sort_unstable();
         out.dedup();
         out
@@ -395,15 +394,8 @@ pub fn mine_local_terms(
         let mut doc_phrases: FxHashMap<String, FxHashSet<&str>> = FxHashMap::default();
         for ((concepts, _, _), labs) in d.sentences.iter().zip(&labels) {
             let mut seen: FxHashSet<String> = FxHashSet::default();
-            for k in 1..=3usize {
-                for w in concepts.windows(k) {
-                    if w.iter().all(|c| c.chars().all(|ch| ch.is_ascii_digit())) {
-                        continue;
-                    }
-                    if k == 1 && w[0].chars().count() < 4 {
-                        continue;
-                    }
-                    let ph = w.join(" ");
+            {
+                for ph in phrases(concepts) {
                     if !seen.insert(ph.clone()) {
                         continue;
                     }

@@ -428,27 +428,17 @@ pub fn codiesp_history(dir: &std::path::Path, split: &str) -> Result<Vec<CodedNo
         .collect())
 }
 
-/// Scores of one evaluation run.
+/// Scores of one evaluation run: the CodiEsp scores of the suggestions,
+/// with `map` over the full ranked list (suggestions, then candidates under
+/// the threshold).
 #[derive(Debug, Clone, Serialize)]
 pub struct EvalReport {
     pub split: String,
-    pub documents: usize,
     pub model: Option<String>,
-    pub micro_precision: f64,
-    pub micro_recall: f64,
-    pub micro_f1: f64,
-    pub category_micro_precision: f64,
-    pub category_micro_recall: f64,
-    pub category_micro_f1: f64,
-    /// MAP over the full ranked list (suggestions, then candidates under the threshold).
-    pub map: f64,
+    #[serde(flatten)]
+    pub scores: Scores,
     /// MAP over the suggestions alone.
     pub map_suggestions_only: f64,
-    pub evidence_precision: Option<f64>,
-    pub evidence_recall: Option<f64>,
-    pub evidence_f1: Option<f64>,
-    pub gold_codes: usize,
-    pub suggested_codes: usize,
     /// Gold codes that are not billable in the release used (cannot be suggested).
     pub gold_not_billable: usize,
     pub release: String,
@@ -488,8 +478,10 @@ pub fn evaluate(coder: &Coder, split: &CodiespSplit) -> EvalReport {
     let tab = &coder.tab;
     let valid =
         |k: &str| tab.find(k).is_some() || matches!(tab.resolve(k), Resolution::Billable { .. });
-    let s: Scores = eval::score(split, &above, &valid);
+    let mut s: Scores = eval::score(split, &above, &valid);
     let f: Scores = eval::score(split, &full, &valid);
+    let map_suggestions_only = s.map;
+    s.map = f.map;
     let gold_not_billable = split
         .docs
         .iter()
@@ -503,21 +495,9 @@ pub fn evaluate(coder: &Coder, split: &CodiespSplit) -> EvalReport {
         .count();
     EvalReport {
         split: split.name.clone(),
-        documents: s.documents,
         model: coder.model_version(),
-        micro_precision: s.micro_precision,
-        micro_recall: s.micro_recall,
-        micro_f1: s.micro_f1,
-        category_micro_precision: s.category_micro_precision,
-        category_micro_recall: s.category_micro_recall,
-        category_micro_f1: s.category_micro_f1,
-        map: f.map,
-        map_suggestions_only: s.map,
-        evidence_precision: s.evidence_precision,
-        evidence_recall: s.evidence_recall,
-        evidence_f1: s.evidence_f1,
-        gold_codes: s.gold_codes,
-        suggested_codes: s.predicted_codes,
+        scores: s,
+        map_suggestions_only,
         gold_not_billable,
         release: coder.release.clone(),
         errors,
