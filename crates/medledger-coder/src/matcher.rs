@@ -41,6 +41,9 @@ pub struct Scratch {
     cache: FxHashMap<String, Box<[u32]>>,
     buf: Vec<u32>,
     pairs: Vec<(u32, u32)>,
+    /// Per concept: (sentence stamp, range in `pairs`).
+    slots: Vec<(u32, u32, u32)>,
+    stamp: u32,
 }
 
 impl Scratch {
@@ -116,17 +119,30 @@ impl Mention {
     }
 }
 
-fn positions(pairs: &[(u32, u32)], concept: u32) -> &[(u32, u32)] {
-    let lo = pairs.partition_point(|p| p.0 < concept);
-    let hi = pairs.partition_point(|p| p.0 <= concept);
-    &pairs[lo..hi]
+/// The sentence's (concept, token) pairs, sorted, with a dense per-concept
+/// index (stamped per sentence, so it is never cleared).
+struct SentenceConcepts<'a> {
+    pairs: &'a [(u32, u32)],
+    slots: &'a [(u32, u32, u32)],
+    stamp: u32,
+}
+
+impl SentenceConcepts<'_> {
+    #[inline]
+    fn positions(&self, concept: u32) -> &[(u32, u32)] {
+        match self.slots.get(concept as usize) {
+            Some(&(st, lo, hi)) if st == self.stamp => &self.pairs[lo as usize..hi as usize],
+            _ => &[],
+        }
+    }
 }
 
 /// All mentions of dictionary entries in the note, with subsumption marked.
 pub fn find_mentions(note: &Annotated, dict: &Dictionary, scratch: &mut Scratch) -> Vec<Mention> {
     let mut out = Vec::new();
-    let pairs = &mut scratch.pairs;
+    let mut pairs_buf = std::mem::take(&mut scratch.pairs);
     for (si, s) in note.sentences.iter().enumerate() {
+        let pairs = &mut pairs_buf;
         pairs.clear();
         for t in s.tokens.clone() {
             for &c in note.token_concepts(t) {
@@ -138,9 +154,35 @@ pub fn find_mentions(note: &Annotated, dict: &Dictionary, scratch: &mut Scratch)
         }
         pairs.sort_unstable();
         pairs.dedup();
+        if scratch.slots.len() < dict.vocab.len() {
+            scratch.slots.resize(dict.vocab.len(), (0, 0, 0));
+        }
+        scratch.stamp = scratch.stamp.wrapping_add(1);
+        if scratch.stamp == 0 {
+            scratch.slots.iter_mut().for_each(|s| *s = (0, 0, 0));
+            scratch.stamp = 1;
+        }
+        let stamp = scratch.stamp;
+        let mut i = 0;
+        while i < pairs.len() {
+            let c = pairs[i].0;
+            let mut j = i;
+            while j < pairs.len() && pairs[j].0 == c {
+                j += 1;
+            }
+            if let Some(slot) = scratch.slots.get_mut(c as usize) {
+                *slot = (stamp, i as u32, j as u32);
+            }
+            i = j;
+        }
+        let sc = SentenceConcepts {
+            pairs,
+            slots: &scratch.slots,
+            stamp,
+        };
         let first = out.len();
         let mut prev = u32::MAX;
-        for &(c, _) in pairs.iter() {
+        for &(c, _) in sc.pairs.iter() {
             if c == prev {
                 continue;
             }
@@ -150,13 +192,14 @@ pub fn find_mentions(note: &Annotated, dict: &Dictionary, scratch: &mut Scratch)
             };
             for &ei in list {
                 let e = &dict.entries[ei as usize];
-                if let Some(m) = match_entry(e, ei, si as u32, pairs, c, &dict.vocab) {
+                if let Some(m) = match_entry(e, ei, si as u32, &sc, c, &dict.vocab) {
                     out.push(m);
                 }
             }
         }
         mark_subsumed(&mut out[first..], first as u32);
     }
+    scratch.pairs = pairs_buf;
     out
 }
 
@@ -164,22 +207,22 @@ fn match_entry(
     e: &dict::Entry,
     ei: u32,
     sentence: u32,
-    pairs: &[(u32, u32)],
+    sc: &SentenceConcepts,
     anchor: u32,
     vocab: &dict::Vocab,
 ) -> Option<Mention> {
     let numeric = |c: u32| vocab.word(c).bytes().all(|b| b.is_ascii_digit());
     let n = e.required.len();
     let limit = if e.contiguous { n + 2 } else { 2 * n + 6 };
-    if e.required.iter().any(|&r| positions(pairs, r).is_empty()) {
+    if e.required.iter().any(|&r| sc.positions(r).is_empty()) {
         return None;
     }
     let mut best: Option<(u32, Vec<u32>)> = None;
-    for &(_, p) in positions(pairs, anchor) {
+    for &(_, p) in sc.positions(anchor) {
         let mut toks: Vec<u32> = Vec::with_capacity(n + 2);
         let mut ok = true;
         for &r in &e.required {
-            let occ = positions(pairs, r);
+            let occ = sc.positions(r);
             if occ.is_empty() {
                 ok = false;
                 break;
@@ -224,7 +267,7 @@ fn match_entry(
     let (lo, hi) = (toks[0], toks[toks.len() - 1]);
     let mut optional_found = 0;
     for &o in &e.optional {
-        if let Some(t) = positions(pairs, o)
+        if let Some(t) = sc.positions(o)
             .iter()
             .map(|x| x.1)
             .find(|t| *t + 3 >= lo && *t <= hi + 3)
