@@ -742,7 +742,7 @@ impl<'e> Coder<'e> {
             let mut c = self.candidate_from(key, ms, mentions, &ctxs, note, n_tokens);
             let e = &self.dict.entries[c.best_entry as usize];
             // Guideline policy on context.
-            let chronic = lexicon::CHRONIC_PREFIXES.iter().any(|p| key.starts_with(p));
+            let chronic = || lexicon::CHRONIC_PREFIXES.iter().any(|p| key.starts_with(p));
             if c.affirmed {
                 out.push(c);
                 continue;
@@ -805,6 +805,7 @@ impl<'e> Coder<'e> {
                 continue;
             }
             if c.ctx.historical {
+                let chronic = chronic();
                 if chronic || p.code_historical_as_condition {
                     c.steps.push(if chronic {
                         "documented in the history, but a chronic condition: coded as current"
@@ -1647,11 +1648,13 @@ impl<'e> Coder<'e> {
         }
         evidence.sort_by_key(|e| (e.start, e.end));
         evidence.dedup();
-        let (desc, seventh) = match self.tab.resolve(&c.key) {
-            Resolution::Billable { node, seventh } => (self.tab.describe(node, seventh), seventh),
-            _ => (self.tab.node(c.node).desc.clone(), None),
-        };
-        let _ = seventh;
+        // The key is billable at `c.node` by construction; a 7th character,
+        // when the node's rule requires one, is the key's last.
+        let seventh = self
+            .tab
+            .seven_for(c.node)
+            .and_then(|_| c.key.chars().nth(6));
+        let desc = self.tab.describe(c.node, seventh);
         let e = &self.dict.entries[c.best_entry as usize];
         let mut flags = c.flags.clone();
         if p < threshold.max(0.5) && !flags.contains(&Flag::LowConfidence) {

@@ -47,24 +47,25 @@ pub struct Scratch {
 }
 
 impl Scratch {
-    fn concepts(&mut self, text: &str, tok: &Token, vocab: &dict::Vocab) -> &[u32] {
+    fn concepts(&mut self, text: &str, tok: &Token, vocab: &dict::Vocab, out: &mut Vec<u32>) {
         let original = &text[tok.start..tok.end];
-        if !self.cache.contains_key(original) {
-            if self.cache.len() > 200_000 {
-                self.cache.clear();
-            }
-            dict::token_concepts(original, &tok.lower, vocab, &mut self.buf);
-            self.cache
-                .insert(original.to_string(), self.buf.clone().into_boxed_slice());
+        if let Some(c) = self.cache.get(original) {
+            out.extend_from_slice(c);
+            return;
         }
-        &self.cache[original]
+        if self.cache.len() > 200_000 {
+            self.cache.clear();
+        }
+        dict::token_concepts(original, &tok.lower, vocab, &mut self.buf);
+        out.extend_from_slice(&self.buf);
+        self.cache
+            .insert(original.to_string(), self.buf.clone().into_boxed_slice());
     }
 }
 
 pub fn annotate<'t>(text: &'t str, dict: &Dictionary, scratch: &mut Scratch) -> Annotated<'t> {
     let tokens = medledger_text::tokenize(text);
-    let sentences = medledger_text::sentences(text, &tokens);
-    let sections = medledger_text::sections(text);
+    let (sentences, sections) = medledger_text::sentences_and_sections(text, &tokens);
     let sentence_section_idx: Vec<Option<usize>> = sentences
         .iter()
         .map(|s| {
@@ -82,7 +83,7 @@ pub fn annotate<'t>(text: &'t str, dict: &Dictionary, scratch: &mut Scratch) -> 
     offsets.push(0u32);
     for tok in &tokens {
         if tok.kind != TokenKind::Punct {
-            concepts.extend_from_slice(scratch.concepts(text, tok, &dict.vocab));
+            scratch.concepts(text, tok, &dict.vocab, &mut concepts);
         }
         offsets.push(concepts.len() as u32);
     }
@@ -267,7 +268,8 @@ fn match_entry(
     let (lo, hi) = (toks[0], toks[toks.len() - 1]);
     let mut optional_found = 0;
     for &o in &e.optional {
-        if let Some(t) = sc.positions(o)
+        if let Some(t) = sc
+            .positions(o)
             .iter()
             .map(|x| x.1)
             .find(|t| *t + 3 >= lo && *t <= hi + 3)

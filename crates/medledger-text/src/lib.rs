@@ -18,5 +18,5 @@ pub mod token;
 pub use context::{Context, ContextAnalyzer, ContextKind, Cue};
 pub use offsets::CharIndex;
 pub use section::{Section, SectionKind, section_at, sections};
-pub use sentence::{Sentence, sentences};
+pub use sentence::{Sentence, sentences, sentences_and_sections};
 pub use token::{Token, TokenKind, tokenize};

@@ -516,8 +516,12 @@ pub(crate) fn header_at(text: &str, line_start: usize) -> Option<HeaderMatch> {
     let mut line_end = ps;
     let mut colon = None;
     while line_end < n && bytes[line_end] != b'\n' && bytes[line_end] != b'\r' {
-        if colon.is_none() && bytes[line_end] == b':' {
+        if bytes[line_end] == b':' {
+            // The rest of the line is only looked at up to its first
+            // non-blank character (below), never scanned to its end: a
+            // flattened note is one very long line.
             colon = Some(line_end);
+            break;
         }
         line_end += 1;
         if colon.is_none() && line_end - ps > MAX_HEADER_BYTES + 8 {
@@ -552,10 +556,10 @@ pub(crate) fn header_at(text: &str, line_start: usize) -> Option<HeaderMatch> {
             }
             Some(HeaderClass::Subheading) => return None,
             None => {
-                let rest_blank = text[c + 1..line_end]
-                    .trim()
-                    .trim_matches(|ch| ch == '*' || ch == '_')
-                    .is_empty();
+                let rest_blank = bytes[c + 1..]
+                    .iter()
+                    .take_while(|b| **b != b'\n' && **b != b'\r')
+                    .all(|b| matches!(b, b' ' | b'\t' | b'*' | b'_'));
                 if rest_blank && is_upper_phrase(phrase) {
                     return Some(HeaderMatch {
                         kind: SectionKind::Other,
@@ -661,8 +665,11 @@ pub(crate) fn all_headers(text: &str) -> Vec<HeaderMatch> {
 /// a section's body runs from after its header to the next header. Text
 /// before the first header is a `Preamble` section (omitted when blank).
 pub fn sections(text: &str) -> Vec<Section> {
+    sections_with_headers(text, &all_headers(text))
+}
+
+pub(crate) fn sections_with_headers(text: &str, headers: &[HeaderMatch]) -> Vec<Section> {
     let n = text.len();
-    let headers = all_headers(text);
     let mut result = Vec::with_capacity(headers.len() + 1);
     let pre_end = headers
         .first()

@@ -235,13 +235,32 @@ fn line_len_at(text: &str, line_start: usize) -> usize {
 /// Splits the note into sentences. Every token belongs to exactly one
 /// sentence; sentences are ordered and trimmed.
 pub fn sentences(text: &str, tokens: &[Token]) -> Vec<Sentence> {
+    sentences_with_headers(text, tokens, &all_headers(text))
+}
+
+/// Sentences and sections of a note, finding its headers once.
+pub fn sentences_and_sections(
+    text: &str,
+    tokens: &[Token],
+) -> (Vec<Sentence>, Vec<crate::Section>) {
+    let headers = all_headers(text);
+    (
+        sentences_with_headers(text, tokens, &headers),
+        crate::section::sections_with_headers(text, &headers),
+    )
+}
+
+fn sentences_with_headers(
+    text: &str,
+    tokens: &[Token],
+    headers: &[crate::section::HeaderMatch],
+) -> Vec<Sentence> {
     let mut out = Vec::new();
     if tokens.is_empty() {
         return out;
     }
     let lay = layout(text);
     let mut cur_line_start = line_start_before(text, tokens[0].start);
-    let headers = all_headers(text);
     let mut hp = 0usize;
     let mut sent_first = 0usize;
     let push = |out: &mut Vec<Sentence>, a: usize, b: usize| {
