@@ -422,6 +422,8 @@ pub struct Coder<'e> {
     context: ContextAnalyzer,
     pub options: CoderOptions,
     nb: NbIndex,
+    /// ICD-11 companions already read from the WHO maps, by code key.
+    icd11_cache: std::sync::RwLock<FxHashMap<String, Option<Icd11Out>>>,
 }
 
 /// The model's keyword classifiers, indexed by concept.
@@ -520,6 +522,7 @@ impl<'e> Coder<'e> {
             context: ContextAnalyzer::new(),
             options: CoderOptions::default(),
             nb,
+            icd11_cache: Default::default(),
         })
     }
 
@@ -546,6 +549,7 @@ impl<'e> Coder<'e> {
             context: ContextAnalyzer::new(),
             options: CoderOptions::default(),
             nb,
+            icd11_cache: Default::default(),
         }
     }
 
@@ -1609,6 +1613,44 @@ impl<'e> Coder<'e> {
         }
     }
 
+    /// The ICD-11 companion of a code from the WHO maps (cached).
+    fn icd11_for(&self, key: &str) -> Option<Icd11Out> {
+        if let Some(hit) = self
+            .icd11_cache
+            .read()
+            .ok()
+            .and_then(|c| c.get(key).cloned())
+        {
+            return hit;
+        }
+        let out = self
+            .engine
+            .and_then(|en| en.map_icd10cm_to_icd11(key).ok().flatten())
+            .map(|r| Icd11Out {
+                primary: r.primary.map(|t| Icd11Choice {
+                    code: t.code,
+                    title: t.title,
+                }),
+                choices: r
+                    .choices
+                    .into_iter()
+                    .map(|t| Icd11Choice {
+                        code: t.code,
+                        title: t.title,
+                    })
+                    .collect(),
+                via: r.via,
+                note: r.note,
+            });
+        if let Ok(mut c) = self.icd11_cache.write() {
+            if c.len() > 100_000 {
+                c.clear();
+            }
+            c.insert(key.to_string(), out.clone());
+        }
+        out
+    }
+
     fn suggestion(
         &self,
         c: &Candidate,
@@ -1664,24 +1706,7 @@ impl<'e> Coder<'e> {
             flags.push(Flag::ConflictingEvidence);
         }
         let icd11 = if self.options.icd11 && icd11 {
-            self.engine
-                .and_then(|en| en.map_icd10cm_to_icd11(&c.key).ok().flatten())
-                .map(|r| Icd11Out {
-                    primary: r.primary.map(|t| Icd11Choice {
-                        code: t.code,
-                        title: t.title,
-                    }),
-                    choices: r
-                        .choices
-                        .into_iter()
-                        .map(|t| Icd11Choice {
-                            code: t.code,
-                            title: t.title,
-                        })
-                        .collect(),
-                    via: r.via,
-                    note: r.note,
-                })
+            self.icd11_for(&c.key)
         } else {
             None
         };
