@@ -466,18 +466,6 @@ impl NbIndex {
 /// with at least two of its words present.
 pub const NB_PROPOSE_LOGIT: f64 = -1.0;
 pub const NB_MAX_PROPOSALS: usize = 15;
-fn nb_propose_logit() -> f64 {
-    std::env::var("ML_NB_Z")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(NB_PROPOSE_LOGIT)
-}
-fn nb_max() -> usize {
-    std::env::var("ML_NB_MAX")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(NB_MAX_PROPOSALS)
-}
 
 fn encounter_dos_text(dos: Option<Date>) -> String {
     dos.map(|d| format!(" for date of service {d}"))
@@ -1035,10 +1023,10 @@ impl<'e> Coder<'e> {
             .iter()
             .filter(|(ci, p)| p.len() >= 2 && !have.contains(&m.classifiers[**ci as usize].code))
             .map(|(ci, p)| (m.classifiers[*ci as usize].logit(p, None), *ci))
-            .filter(|(z, _)| *z >= nb_propose_logit())
+            .filter(|(z, _)| *z >= NB_PROPOSE_LOGIT)
             .collect();
         proposals.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-        proposals.truncate(nb_max());
+        proposals.truncate(NB_MAX_PROPOSALS);
         for (z, ci) in proposals {
             let Some(entry) = self.nb.entries[ci as usize] else {
                 continue;

@@ -98,6 +98,10 @@ pub struct CodeClassifier {
     pub neg: u32,
     /// (concept, documents with the code containing it, documents without).
     pub features: Vec<(String, u32, u32)>,
+    /// Logistic weights over the same features (bias first), fitted on the
+    /// documents; when present they score instead of the naive-Bayes counts.
+    #[serde(default)]
+    pub lr: Option<Vec<f64>>,
 }
 
 pub const NB_ALPHA: f64 = 0.5;
@@ -106,6 +110,18 @@ impl CodeClassifier {
     /// Log-odds of the code given the present features, from counts with an
     /// optional document left out (`loo` = whether that document had the code).
     pub fn logit(&self, present: &[usize], loo: Option<bool>) -> f64 {
+        if let (Some(w), None) = (&self.lr, loo) {
+            return w.first().copied().unwrap_or(0.0)
+                + present
+                    .iter()
+                    .map(|&i| w.get(i + 1).copied().unwrap_or(0.0))
+                    .sum::<f64>();
+        }
+        self.nb_logit(present, loo)
+    }
+
+    /// The naive-Bayes log-odds from the counts.
+    pub fn nb_logit(&self, present: &[usize], loo: Option<bool>) -> f64 {
         let (dy, dn) = match loo {
             Some(true) => (1.0, 0.0),
             Some(false) => (0.0, 1.0),
@@ -133,6 +149,7 @@ pub fn train_classifiers(
     docs: &[(FxHashSet<String>, Vec<String>)],
     min_docs: u32,
     max_features: usize,
+    fit_lr: bool,
 ) -> Vec<CodeClassifier> {
     let n = docs.len() as u32;
     let mut code_docs: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
@@ -179,11 +196,33 @@ pub fn train_classifiers(
         if feats.is_empty() {
             continue;
         }
+        let lr = fit_lr.then(|| {
+            let index: FxHashMap<&str, usize> = feats
+                .iter()
+                .enumerate()
+                .map(|(i, f)| (f.0.as_str(), i))
+                .collect();
+            let mut x = Vec::with_capacity(docs.len());
+            let mut y = Vec::with_capacity(docs.len());
+            for (concepts, codes) in docs {
+                let mut row = vec![0.0; feats.len() + 1];
+                row[0] = 1.0;
+                for c in concepts {
+                    if let Some(&i) = index.get(c.as_str()) {
+                        row[i + 1] = 1.0;
+                    }
+                }
+                x.push(row);
+                y.push(codes.iter().any(|c| c == code));
+            }
+            fit_logistic(&x, &y, 1e-2, 150).0
+        });
         out.push(CodeClassifier {
             code: code.to_string(),
             pos,
             neg,
             features: feats.into_iter().map(|(c, p, nf, _)| (c, p, nf)).collect(),
+            lr,
         });
     }
     out
@@ -523,7 +562,7 @@ mod tests {
             doc(&["fever"], &[]),
             doc(&["liver"], &[]),
         ];
-        let cls = train_classifiers(&docs, 2, 10);
+        let cls = train_classifiers(&docs, 2, 10, false);
         assert_eq!(cls.len(), 1);
         let c = &cls[0];
         assert_eq!((c.pos, c.neg), (3, 2));

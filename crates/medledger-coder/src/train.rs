@@ -38,6 +38,8 @@ pub struct LearnOptions {
     /// Keyword models: for codes in at least this many notes, with this many words.
     pub nb_min_docs: u32,
     pub nb_features: usize,
+    /// Fit logistic weights over each keyword model's words (else naive Bayes).
+    pub keyword_lr: bool,
     pub trained_on: String,
 }
 
@@ -49,14 +51,9 @@ impl Default for LearnOptions {
             l2: 1e-3,
             epochs: 400,
             folds: 5,
-            nb_min_docs: std::env::var("ML_NB_MIN")
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(3),
-            nb_features: std::env::var("ML_NB_FEAT")
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(40),
+            nb_min_docs: 3,
+            nb_features: 150,
+            keyword_lr: true,
             trained_on: String::new(),
         }
     }
@@ -185,7 +182,12 @@ fn parts(
         code_stats: FxHashMap::default(),
         term_stats: FxHashMap::default(),
         code_gold,
-        classifiers: model::train_classifiers(&cls_docs, opts.nb_min_docs, opts.nb_features),
+        classifiers: model::train_classifiers(
+            &cls_docs,
+            opts.nb_min_docs,
+            opts.nb_features,
+            opts.keyword_lr,
+        ),
         training: TrainingReport::default(),
     }
 }
