@@ -242,6 +242,32 @@ pub const FEATURES: &[&str] = &[
     "nb_logit",
     "nb_only",
     "nb_present",
+    "letter_A",
+    "letter_B",
+    "letter_C",
+    "letter_D",
+    "letter_E",
+    "letter_F",
+    "letter_G",
+    "letter_H",
+    "letter_I",
+    "letter_J",
+    "letter_K",
+    "letter_L",
+    "letter_M",
+    "letter_N",
+    "letter_O",
+    "letter_P",
+    "letter_Q",
+    "letter_R",
+    "letter_S",
+    "letter_T",
+    "letter_U",
+    "letter_V",
+    "letter_W",
+    "letter_X",
+    "letter_Y",
+    "letter_Z",
 ];
 
 /// Priors read from the model, with the candidate's own document left out
@@ -278,7 +304,7 @@ pub fn features(c: &Candidate, e: &Entry, model: Option<&Model>, loo: Option<boo
     };
     let src = |s: TermSource| f64::from(u8::from(e.source == s));
     let b = |v: bool| f64::from(u8::from(v));
-    vec![
+    let mut f = vec![
         1.0,
         src(TermSource::Title),
         src(TermSource::Inclusion),
@@ -323,7 +349,11 @@ pub fn features(c: &Candidate, e: &Entry, model: Option<&Model>, loo: Option<boo
         c.nb.as_ref()
             .map(|(_, p)| (p.len() as f64).min(10.0) / 5.0)
             .unwrap_or(0.0),
-    ]
+    ];
+    // The code's first letter: roughly its chapter, whose coding habits differ.
+    let first = c.key.bytes().next().unwrap_or(b'A');
+    f.extend((b'A'..=b'Z').map(|l| b(first == l)));
+    f
 }
 
 /// The dictionary's own confidence when no model is loaded.
@@ -464,8 +494,8 @@ impl NbIndex {
 
 /// A keyword model proposes its code when its log-odds reach this value
 /// with at least two of its words present.
-pub const NB_PROPOSE_LOGIT: f64 = -1.0;
-pub const NB_MAX_PROPOSALS: usize = 15;
+pub const NB_PROPOSE_LOGIT: f64 = -2.0;
+pub const NB_MAX_PROPOSALS: usize = 25;
 
 fn encounter_dos_text(dos: Option<Date>) -> String {
     dos.map(|d| format!(" for date of service {d}"))
@@ -745,7 +775,14 @@ impl<'e> Coder<'e> {
                     c.flags.push(Flag::ContextNotAffirmed);
                     out.push(c);
                 } else {
-                    not_coded.push(self.not_coded(&c, note, mentions, "negated in the note"));
+                    self.set_aside(
+                        &c,
+                        "negated in the note",
+                        &mut out,
+                        &mut not_coded,
+                        note,
+                        mentions,
+                    );
                 }
                 continue;
             }
@@ -754,12 +791,14 @@ impl<'e> Coder<'e> {
                     c.flags.push(Flag::ContextNotAffirmed);
                     out.push(c);
                 } else {
-                    not_coded.push(self.not_coded(
+                    self.set_aside(
                         &c,
+                        "hypothetical or conditional mention (not a documented condition)",
+                        &mut out,
+                        &mut not_coded,
                         note,
                         mentions,
-                        "hypothetical or conditional mention (not a documented condition)",
-                    ));
+                    );
                 }
                 continue;
             }
@@ -780,19 +819,23 @@ impl<'e> Coder<'e> {
                     ) {
                         out.push(zc);
                     }
-                    not_coded.push(self.not_coded(
+                    self.set_aside(
                         &c,
-                        note,
-                        mentions,
                         "family member's condition: coded as family history",
-                    ));
-                } else {
-                    not_coded.push(self.not_coded(
-                        &c,
+                        &mut out,
+                        &mut not_coded,
                         note,
                         mentions,
+                    );
+                } else {
+                    self.set_aside(
+                        &c,
                         "family member's condition with no family-history code",
-                    ));
+                        &mut out,
+                        &mut not_coded,
+                        note,
+                        mentions,
+                    );
                 }
                 continue;
             }
@@ -824,19 +867,23 @@ impl<'e> Coder<'e> {
                     ) {
                         out.push(zc);
                     }
-                    not_coded.push(self.not_coded(
+                    self.set_aside(
                         &c,
-                        note,
-                        mentions,
                         "history of a resolved condition: coded as personal history",
-                    ));
-                } else {
-                    not_coded.push(self.not_coded(
-                        &c,
+                        &mut out,
+                        &mut not_coded,
                         note,
                         mentions,
+                    );
+                } else {
+                    self.set_aside(
+                        &c,
                         "history of a condition with no personal-history code",
-                    ));
+                        &mut out,
+                        &mut not_coded,
+                        note,
+                        mentions,
+                    );
                 }
                 continue;
             }
@@ -851,12 +898,7 @@ impl<'e> Coder<'e> {
                     c.affirmed = true;
                     out.push(c);
                 } else {
-                    not_coded.push(self.not_coded(
-                        &c,
-                        note,
-                        mentions,
-                        "uncertain diagnosis in an outpatient setting: not coded, code the signs and symptoms (ICD-10-CM OCG IV.H)",
-                    ));
+                    self.set_aside(&c, "uncertain diagnosis in an outpatient setting: not coded, code the signs and symptoms (ICD-10-CM OCG IV.H)", &mut out, &mut not_coded, note, mentions);
                 }
                 continue;
             }
@@ -1271,6 +1313,27 @@ impl<'e> Coder<'e> {
             .retain(|f| !matches!(f, Flag::UnspecifiedCode | Flag::DefaultSeventhCharacter));
         c.term_key = format!("{}|{}", rule, c.key);
         Some(c)
+    }
+
+    /// A mention the policy does not code: recorded as not coded; under a
+    /// learned model it also stays a candidate, flagged, and the re-ranker
+    /// (which saw such mentions in the history) decides.
+    fn set_aside(
+        &self,
+        c: &Candidate,
+        reason: &str,
+        out: &mut Vec<Candidate>,
+        not_coded: &mut Vec<NotCoded>,
+        note: &Annotated,
+        mentions: &[Mention],
+    ) {
+        if self.model.is_some() {
+            let mut kept = c.clone();
+            kept.flags.push(Flag::ContextNotAffirmed);
+            out.push(kept);
+        } else {
+            not_coded.push(self.not_coded(c, note, mentions, reason));
+        }
     }
 
     fn not_coded(
@@ -1780,8 +1843,8 @@ fn one_code_per_evidence(
         toks.dedup();
         toks
     };
-    // Per evidence set, the winner: a code the dictionary itself supports
-    // before a learned-only one, then the higher confidence.
+    // Per evidence set, the winner: the higher confidence, then a code the
+    // dictionary itself supports before a learned-only one.
     let mut best: FxHashMap<Vec<u32>, (bool, f64, usize)> = FxHashMap::default();
     for (i, (c, p)) in chosen.iter().enumerate() {
         if c.mentions.is_empty() || !c.rule.starts_with("dict.") {
@@ -1789,7 +1852,7 @@ fn one_code_per_evidence(
         }
         let k = (c.has_non_learned, *p, usize::MAX - i);
         let e = best.entry(evidence(c)).or_insert(k);
-        if (k.0, k.1) > (e.0, e.1) {
+        if (k.1, k.0) > (e.1, e.0) {
             *e = k;
         }
     }

@@ -271,13 +271,19 @@ fn bad_input_gets_clear_errors() {
 
 #[test]
 fn learning_from_coded_history_adds_terms_and_records_its_policy() {
-    // A small synthetic history in which "renal colic" is always coded N23.
+    // A small synthetic history in which "renal colic" is always coded N23
+    // (and fever, which comes with it half the time, R50.9).
     let mut notes = Vec::new();
-    for i in 0..30 {
-        let (text, codes) = if i % 4 == 0 {
+    for i in 0..40 {
+        let (text, codes) = if i % 8 == 0 {
             (
                 format!("Patient {i} came with renal colic and fever."),
                 vec!["N23".to_string(), "R50.9".into()],
+            )
+        } else if i % 8 == 4 {
+            (
+                format!("Patient {i} came with renal colic."),
+                vec!["N23".to_string()],
             )
         } else {
             (
