@@ -164,7 +164,7 @@ impl Default for CoderOptions {
         CoderOptions {
             max_note_bytes: DEFAULT_MAX_NOTE_BYTES,
             list_floor: 0.05,
-            max_candidates: 25,
+            max_candidates: 10,
             icd11: true,
         }
     }
@@ -182,8 +182,8 @@ pub struct Candidate {
     /// Token indices that are evidence on their own (a documented drug, a
     /// keyword model's strongest words).
     pub evidence_tokens: Vec<u32>,
-    /// Keyword model of the code: (classifier index, present feature indices).
-    pub nb: Option<(u32, Vec<usize>)>,
+    /// Keyword model of the code: (classifier index, log-odds, words present).
+    pub nb: Option<(u32, f64, u32)>,
     pub best_entry: u32,
     pub sources: u8,
     pub contiguous: bool,
@@ -337,17 +337,10 @@ pub fn features(c: &Candidate, e: &Entry, model: Option<&Model>, loo: Option<boo
         (ta + 1.0) / (tp + 3.0),
         (1.0 + tp).ln() / 4.0,
         b(cp == 0.0),
-        match (&c.nb, model) {
-            (Some((ci, present)), Some(m)) => m
-                .classifiers
-                .get(*ci as usize)
-                .map(|k| (k.logit(present, loo) / 5.0).clamp(-3.0, 3.0))
-                .unwrap_or(0.0),
-            _ => 0.0,
-        },
+        c.nb.map(|(_, z, _)| (z / 5.0).clamp(-3.0, 3.0))
+            .unwrap_or(0.0),
         b(e.source == TermSource::Classifier),
-        c.nb.as_ref()
-            .map(|(_, p)| (p.len() as f64).min(10.0) / 5.0)
+        c.nb.map(|(_, _, n)| f64::from(n).min(10.0) / 5.0)
             .unwrap_or(0.0),
     ];
     // The code's first letter: roughly its chapter, whose coding habits differ.
@@ -462,7 +455,10 @@ struct NbIndex {
     /// Dictionary entry of each classifier (None: code not billable here).
     entries: Vec<Option<u32>>,
     by_code: FxHashMap<String, u32>,
-    by_concept: FxHashMap<u32, Vec<(u32, u32)>>,
+    /// Concept -> (classifier, feature, weight of the feature when present).
+    by_concept: FxHashMap<u32, Vec<(u32, u32, f64)>>,
+    /// Log-odds of each classifier with no word present.
+    bias: Vec<f64>,
 }
 
 impl NbIndex {
@@ -474,15 +470,18 @@ impl NbIndex {
             .into_iter()
             .enumerate()
         {
+            let k = &m.classifiers[ci];
+            nb.bias.push(k.logit(&[], None));
             match got {
                 Some((entry, ids)) => {
                     nb.entries.push(Some(entry));
-                    nb.by_code.insert(m.classifiers[ci].code.clone(), ci as u32);
+                    nb.by_code.insert(k.code.clone(), ci as u32);
                     for (fi, id) in ids.into_iter().enumerate() {
+                        let w = k.feature_weight(fi);
                         nb.by_concept
                             .entry(id)
                             .or_default()
-                            .push((ci as u32, fi as u32));
+                            .push((ci as u32, fi as u32, w));
                     }
                 }
                 None => nb.entries.push(None),
@@ -1040,8 +1039,11 @@ impl<'e> Coder<'e> {
         if self.nb.by_concept.is_empty() {
             return;
         }
+        // Log-odds of every classifier, accumulated over the note's distinct
+        // concepts (dense: a few hundred classifiers).
         let mut first_token: FxHashMap<u32, u32> = FxHashMap::default();
-        let mut present: FxHashMap<u32, Vec<usize>> = FxHashMap::default();
+        let mut z: Vec<f64> = self.nb.bias.clone();
+        let mut count: Vec<u32> = vec![0; z.len()];
         for t in 0..note.tokens.len() {
             for &cid in note.token_concepts(t) {
                 if first_token.contains_key(&cid) {
@@ -1049,51 +1051,49 @@ impl<'e> Coder<'e> {
                 }
                 first_token.insert(cid, t as u32);
                 if let Some(list) = self.nb.by_concept.get(&cid) {
-                    for &(ci, fi) in list {
-                        present.entry(ci).or_default().push(fi as usize);
+                    for &(ci, _, w) in list {
+                        z[ci as usize] += w;
+                        count[ci as usize] += 1;
                     }
                 }
             }
         }
         for c in out.iter_mut() {
             if let Some(&ci) = self.nb.by_code.get(&c.key) {
-                c.nb = Some((ci, present.get(&ci).cloned().unwrap_or_default()));
+                c.nb = Some((ci, z[ci as usize], count[ci as usize]));
             }
         }
-        let have: FxHashSet<String> = out.iter().map(|c| c.key.clone()).collect();
-        let mut proposals: Vec<(f64, u32)> = present
-            .iter()
-            .filter(|(ci, p)| p.len() >= 2 && !have.contains(&m.classifiers[**ci as usize].code))
-            .map(|(ci, p)| (m.classifiers[*ci as usize].logit(p, None), *ci))
-            .filter(|(z, _)| *z >= NB_PROPOSE_LOGIT)
+        let have: FxHashSet<&str> = out.iter().map(|c| c.key.as_str()).collect();
+        let mut proposals: Vec<(f64, u32)> = (0..z.len())
+            .filter(|&ci| count[ci] >= 2 && z[ci] >= NB_PROPOSE_LOGIT)
+            .filter(|&ci| !have.contains(m.classifiers[ci].code.as_str()))
+            .map(|ci| (z[ci], ci as u32))
             .collect();
+        drop(have);
         proposals.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
         proposals.truncate(NB_MAX_PROPOSALS);
-        for (z, ci) in proposals {
+        for (zc, ci) in proposals {
             let Some(entry) = self.nb.entries[ci as usize] else {
                 continue;
             };
             let k = &m.classifiers[ci as usize];
             let e = &self.dict.entries[entry as usize];
-            let mut feats = present[&ci].clone();
-            // Strongest words first.
-            let w = |i: usize| {
-                let (_, pf, nf) = &k.features[i];
-                ((*pf as f64 + 0.5) / (k.pos as f64 + 1.0)).ln()
-                    - ((*nf as f64 + 0.5) / (k.neg as f64 + 1.0)).ln()
-            };
-            feats.sort_by(|a, b| w(*b).total_cmp(&w(*a)));
-            let words: Vec<&str> = feats
+            // The model's strongest words present in the note are its evidence.
+            let mut feats: Vec<(f64, usize, u32)> = k
+                .features
                 .iter()
-                .take(3)
-                .map(|&i| k.features[i].0.as_str())
+                .enumerate()
+                .filter_map(|(fi, f)| {
+                    let cid = self.dict.vocab.get(&f.0)?;
+                    let t = *first_token.get(&cid)?;
+                    Some((k.feature_weight(fi), fi, t))
+                })
+                .filter(|(w, _, _)| *w > 0.0)
                 .collect();
-            let mut toks: Vec<u32> = feats
-                .iter()
-                .take(3)
-                .filter_map(|&i| self.dict.vocab.get(&k.features[i].0))
-                .filter_map(|cid| first_token.get(&cid).copied())
-                .collect();
+            feats.sort_by(|a, b| b.0.total_cmp(&a.0));
+            feats.truncate(3);
+            let words: Vec<&str> = feats.iter().map(|f| k.features[f.1].0.as_str()).collect();
+            let mut toks: Vec<u32> = feats.iter().map(|f| f.2).collect();
             toks.sort_unstable();
             toks.dedup();
             if toks.is_empty() {
@@ -1113,7 +1113,7 @@ impl<'e> Coder<'e> {
                 mentions: Vec::new(),
                 extra_tokens: Vec::new(),
                 evidence_tokens: toks.clone(),
-                nb: Some((ci, present[&ci].clone())),
+                nb: Some((ci, zc, count[ci as usize])),
                 best_entry: entry,
                 sources: 1,
                 contiguous: false,
@@ -1130,7 +1130,7 @@ impl<'e> Coder<'e> {
                 rule: "learned.keyword_model".into(),
                 guideline: None,
                 steps: vec![format!(
-                    "keyword model of {} learned from {} coded notes: log-odds {z:.2} from the words {}",
+                    "keyword model of {} learned from {} coded notes: log-odds {zc:.2} from the words {}",
                     normalize::icd10cm_display(&k.code),
                     k.pos,
                     words.join(", ")

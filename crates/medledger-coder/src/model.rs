@@ -120,6 +120,19 @@ impl CodeClassifier {
         self.nb_logit(present, loo)
     }
 
+    /// What feature `i` adds to the log-odds when present.
+    pub fn feature_weight(&self, i: usize) -> f64 {
+        match &self.lr {
+            Some(w) => w.get(i + 1).copied().unwrap_or(0.0),
+            None => {
+                let (_, pf, nf) = &self.features[i];
+                let a = NB_ALPHA;
+                ((*pf as f64 + a) / (self.pos as f64 + 2.0 * a)).ln()
+                    - ((*nf as f64 + a) / (self.neg as f64 + 2.0 * a)).ln()
+            }
+        }
+    }
+
     /// The naive-Bayes log-odds from the counts.
     pub fn nb_logit(&self, present: &[usize], loo: Option<bool>) -> f64 {
         let (dy, dn) = match loo {
