@@ -204,6 +204,8 @@ pub struct Candidate {
     pub flags: Vec<Flag>,
     pub term_key: String,
     pub default_seventh: bool,
+    /// Candidates of the note: all, and those the dictionary supports.
+    pub doc_candidates: (u32, u32),
 }
 
 pub const FEATURES: &[&str] = &[
@@ -268,6 +270,8 @@ pub const FEATURES: &[&str] = &[
     "letter_X",
     "letter_Y",
     "letter_Z",
+    "ln_doc_candidates",
+    "ln_doc_dictionary_candidates",
 ];
 
 /// Priors read from the model, with the candidate's own document left out
@@ -346,6 +350,8 @@ pub fn features(c: &Candidate, e: &Entry, model: Option<&Model>, loo: Option<boo
     // The code's first letter: roughly its chapter, whose coding habits differ.
     let first = c.key.bytes().next().unwrap_or(b'A');
     f.extend((b'A'..=b'Z').map(|l| b(first == l)));
+    f.push((1.0 + f64::from(c.doc_candidates.0)).ln() / 4.0);
+    f.push((1.0 + f64::from(c.doc_candidates.1)).ln() / 4.0);
     f
 }
 
@@ -911,6 +917,13 @@ impl<'e> Coder<'e> {
         self.combinations(&mut out, mentions, note, &mut not_coded);
         self.additional_codes(&mut out, mentions, note, &ctxs);
         self.keyword_models(&mut out, note, n_tokens);
+        // How crowded the note is: the more candidates, the less each one
+        // is likely to be among the final codes.
+        let n = out.len() as u32;
+        let dict_n = out.iter().filter(|c| c.has_non_learned).count() as u32;
+        for c in &mut out {
+            c.doc_candidates = (n, dict_n);
+        }
         (out, not_coded)
     }
 
@@ -1138,6 +1151,7 @@ impl<'e> Coder<'e> {
                 flags: vec![Flag::QueryProvider],
                 term_key: format!("nb|{}", k.code),
                 default_seventh: false,
+                doc_candidates: (0, 0),
             });
         }
     }
@@ -1285,6 +1299,7 @@ impl<'e> Coder<'e> {
             flags,
             term_key: format!("{}|{}", be.text.to_lowercase(), key),
             default_seventh: be.default_seventh.is_some(),
+            doc_candidates: (0, 0),
         }
     }
 
