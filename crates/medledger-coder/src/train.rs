@@ -51,7 +51,7 @@ impl Default for LearnOptions {
             l2: 1e-3,
             epochs: 400,
             folds: 5,
-            nb_min_docs: 3,
+            nb_min_docs: 5,
             nb_features: 150,
             keyword_lr: true,
             trained_on: String::new(),
