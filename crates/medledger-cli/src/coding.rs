@@ -441,7 +441,9 @@ pub fn code_notes(
     );
     let started = Instant::now();
     let done = AtomicUsize::new(0);
-    let results: Vec<std::result::Result<String, (String, String)>> = pool.install(|| {
+    // Per note: the NDJSON line and its number of suggestions, or (id, error).
+    type Coded = std::result::Result<(String, usize), (String, String)>;
+    let results: Vec<Coded> = pool.install(|| {
         notes
             .par_iter()
             .map_init(Scratch::default, |scratch, n| {
@@ -450,7 +452,9 @@ pub fn code_notes(
                     .code_bytes(&n.id, &n.bytes, enc, scratch)
                     .map_err(|e| (n.id.clone(), e.to_string()))
                     .and_then(|r| {
-                        serde_json::to_string(&r).map_err(|e| (n.id.clone(), e.to_string()))
+                        serde_json::to_string(&r)
+                            .map(|line| (line, r.suggestions.len()))
+                            .map_err(|e| (n.id.clone(), e.to_string()))
                     });
                 if done.fetch_add(1, Ordering::Relaxed).is_multiple_of(64) {
                     bar.set_position(done.load(Ordering::Relaxed) as u64);
@@ -465,6 +469,7 @@ pub fn code_notes(
     let mut w = std::io::BufWriter::new(
         std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?,
     );
+    let unreadable = read_errors.len();
     let mut errors: Vec<BatchError> = read_errors
         .into_iter()
         .map(|(id, error)| BatchError { id, error })
@@ -473,9 +478,9 @@ pub fn code_notes(
     let mut suggestions = 0;
     for r in &results {
         match r {
-            Ok(line) => {
+            Ok((line, n)) => {
                 coded += 1;
-                suggestions += line.matches("\"system\":\"icd10cm\"").count();
+                suggestions += n;
                 w.write_all(line.as_bytes())?;
                 w.write_all(b"\n")?;
             }
@@ -490,10 +495,7 @@ pub fn code_notes(
     std::fs::rename(&tmp, &args.out).with_context(|| format!("writing {}", args.out.display()))?;
     let megabytes = notes.iter().map(|n| n.bytes.len()).sum::<usize>() as f64 / 1e6;
     let summary = BatchSummary {
-        notes: notes.len()
-            + errors
-                .len()
-                .saturating_sub(results.iter().filter(|r| r.is_err()).count()),
+        notes: notes.len() + unreadable,
         coded,
         failed: errors.len(),
         suggestions,
@@ -507,7 +509,7 @@ pub fn code_notes(
         println!("{}", serde_json::to_string_pretty(&summary)?);
     } else {
         println!(
-            "coded {} of {} notes ({:.1} MB) in {:.2} s — {:.0} notes/s; {} suggestions (incl. candidates) → {}",
+            "coded {} of {} notes ({:.1} MB) in {:.2} s — {:.0} notes/s; {} suggestions → {}",
             summary.coded,
             summary.notes,
             megabytes,
@@ -702,10 +704,7 @@ pub fn eval_codiesp(engine: &Engine, data_dir: &Path, args: &EvalArgs, json: boo
                 ..LearnOptions::default()
             };
             let mut m = learn(engine, &notes, &opts, &|_, _| {})?;
-            let tmp = std::env::temp_dir()
-                .join(format!("medledger-eval-model-{}.json", std::process::id()));
-            m.save(&tmp)?;
-            let _ = std::fs::remove_file(&tmp);
+            m.seal();
             learned_here = Some(m.trained_on.clone());
             model = Some(m);
         }

@@ -4,69 +4,13 @@
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::sync::OnceLock;
+use std::process::Command;
 
 use serde_json::Value;
 
-fn shared_codesets() -> PathBuf {
-    let shared = std::env::var("MEDLEDGER_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
-    let d = shared.join("codesets");
-    assert!(
-        d.join("README.md").exists(),
-        "release files not found at {}: set MEDLEDGER_SHARED",
-        d.display()
-    );
-    d
-}
+mod common;
 
-fn medledger(data: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_medledger"))
-        .arg("--data-dir")
-        .arg(data)
-        .args(args)
-        .output()
-        .expect("runs")
-}
-
-fn json(out: &Output) -> Value {
-    assert!(
-        out.status.success(),
-        "failed: {}\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        String::from_utf8_lossy(&out.stdout)
-    );
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
-}
-
-/// ../shared/codesets installed once through the CLI.
-fn data() -> &'static Path {
-    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let from = shared_codesets();
-        let out = medledger(
-            dir.path(),
-            &[
-                "--json",
-                "codesets",
-                "install",
-                "--from",
-                from.to_str().expect("utf8"),
-            ],
-        );
-        let report = json(&out);
-        assert!(
-            report["installed"].as_array().is_some_and(|a| a.len() >= 7),
-            "{report}"
-        );
-        dir
-    })
-    .path()
-}
+use common::{data, json, medledger};
 
 #[test]
 fn validate_prints_one_object_per_code() {

@@ -3,28 +3,15 @@
 //! points), bad notes skipped, and `eval codiesp --json` on any directory of
 //! the CodiEsp layout.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::sync::OnceLock;
+use std::path::Path;
 
 use serde_json::Value;
 
-fn shared() -> PathBuf {
-    std::env::var("MEDLEDGER_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"))
-}
+mod common;
 
-fn medledger(data: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_medledger"))
-        .arg("--data-dir")
-        .arg(data)
-        .args(args)
-        .output()
-        .expect("runs")
-}
+use common::{data, medledger, shared};
 
-fn ok(out: &Output) -> String {
+fn ok(out: &std::process::Output) -> String {
     assert!(
         out.status.success(),
         "failed: {}\n{}",
@@ -32,26 +19,6 @@ fn ok(out: &Output) -> String {
         String::from_utf8_lossy(&out.stdout)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn data() -> &'static Path {
-    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let from = shared().join("codesets");
-        ok(&medledger(
-            dir.path(),
-            &[
-                "codesets",
-                "install",
-                "--from",
-                from.to_str().unwrap(),
-                "--json",
-            ],
-        ));
-        dir
-    })
-    .path()
 }
 
 #[test]

@@ -191,7 +191,6 @@ pub struct Candidate {
     pub term_len: usize,
     pub ctx: ContextSummary,
     pub affirmed: bool,
-    pub conflicting: bool,
     pub diagnostic_section: bool,
     pub first_pos: f64,
     pub sentences: usize,
@@ -274,38 +273,22 @@ pub const FEATURES: &[&str] = &[
     "ln_doc_dictionary_candidates",
 ];
 
-/// Priors read from the model, with the candidate's own document left out
-/// when training (`loo` = its label).
-pub fn features(c: &Candidate, e: &Entry, model: Option<&Model>, loo: Option<bool>) -> Vec<f64> {
-    let y = loo.map(u32::from).unwrap_or(0);
-    let sub = |s: Option<&Stat>| -> (f64, f64) {
+/// Features of a candidate, with the priors read from the model.
+pub fn features(c: &Candidate, e: &Entry, model: Option<&Model>) -> Vec<f64> {
+    let stat = |s: Option<&Stat>| -> (f64, f64) {
         let s = s.copied().unwrap_or_default();
-        let (p, a) = match loo {
-            Some(_) => (s.proposed.saturating_sub(1), s.accepted.saturating_sub(y)),
-            None => (s.proposed, s.accepted),
-        };
-        (p as f64, a as f64)
+        (f64::from(s.proposed), f64::from(s.accepted))
     };
     let (cp, ca, tp, ta, gold) = match model {
         Some(m) => {
-            let (cp, ca) = sub(m.code_stats.get(&c.key));
-            let (tp, ta) = sub(m.term_stats.get(&c.term_key));
-            let g = m
-                .code_gold
-                .get(&c.key)
-                .copied()
-                .unwrap_or(0)
-                .saturating_sub(y);
-            (cp, ca, tp, ta, g as f64)
+            let (cp, ca) = stat(m.code_stats.get(&c.key));
+            let (tp, ta) = stat(m.term_stats.get(&c.term_key));
+            let g = m.code_gold.get(&c.key).copied().unwrap_or(0);
+            (cp, ca, tp, ta, f64::from(g))
         }
         None => (0.0, 0.0, 0.0, 0.0, 0.0),
     };
-    // Leave-one-out: the weight as if this document had not been learned from.
-    let learned_weight = match (c.learned, loo) {
-        (Some((s, _, w)), Some(_)) => f64::from(w) * s.saturating_sub(y) as f64 / s.max(1) as f64,
-        (Some((_, _, w)), None) => f64::from(w),
-        (None, _) => 0.0,
-    };
+    let learned_weight = c.learned.map(|(_, _, w)| f64::from(w)).unwrap_or(0.0);
     let src = |s: TermSource| f64::from(u8::from(e.source == s));
     let b = |v: bool| f64::from(u8::from(v));
     let mut f = vec![
@@ -477,7 +460,7 @@ impl NbIndex {
             .enumerate()
         {
             let k = &m.classifiers[ci];
-            nb.bias.push(k.logit(&[], None));
+            nb.bias.push(k.bias());
             match got {
                 Some((entry, ids)) => {
                     nb.entries.push(Some(entry));
@@ -525,34 +508,33 @@ impl<'e> Coder<'e> {
                 indexes.push(t);
             }
         }
-        let mut dict = Dictionary::build(&tab, &choice.id, &indexes);
-        if let Some(m) = &model {
-            dict.add_learned(&tab, &m.learned_terms);
-        }
-        let nb = NbIndex::build(&mut dict, &tab, model.as_ref());
-        let policy = model
-            .as_ref()
-            .map(|m| m.policy.clone())
-            .unwrap_or_else(ContextPolicy::official);
-        Ok(Coder {
-            engine: Some(engine),
+        Ok(Coder::assemble(
+            Some(engine),
             tab,
-            release: choice.id,
-            release_warning: choice.warning,
-            dict,
+            choice.id,
+            choice.warning,
+            &indexes,
             model,
-            policy,
-            context: ContextAnalyzer::new(),
-            options: CoderOptions::default(),
-            nb,
-            icd11_cache: Default::default(),
-        })
+        ))
     }
 
     /// A coder over a parsed tabular alone (no ICD-11 maps, no index):
     /// for tests, fuzzing and embedding.
     pub fn from_tabular(tab: Arc<Tabular>, release: &str, model: Option<Model>) -> Coder<'static> {
-        let mut dict = Dictionary::build(&tab, release, &[]);
+        Coder::assemble(None, tab, release.to_string(), None, &[], model)
+    }
+
+    /// The dictionary (with the model's learned terms and keyword models)
+    /// and the policy the model read off its history.
+    fn assemble(
+        engine: Option<&'e Engine>,
+        tab: Arc<Tabular>,
+        release: String,
+        release_warning: Option<String>,
+        indexes: &[Arc<medledger_codesets::icd10cm::index::IndexTree>],
+        model: Option<Model>,
+    ) -> Coder<'e> {
+        let mut dict = Dictionary::build(&tab, &release, indexes);
         if let Some(m) = &model {
             dict.add_learned(&tab, &m.learned_terms);
         }
@@ -562,10 +544,10 @@ impl<'e> Coder<'e> {
             .map(|m| m.policy.clone())
             .unwrap_or_else(ContextPolicy::official);
         Coder {
-            engine: None,
+            engine,
             tab,
-            release: release.to_string(),
-            release_warning: None,
+            release,
+            release_warning,
             dict,
             model,
             policy,
@@ -583,20 +565,17 @@ impl<'e> Coder<'e> {
     /// Checks raw bytes and returns the note text.
     pub fn check_input<'b>(&self, id: &str, bytes: &'b [u8]) -> Result<&'b str> {
         if bytes.len() > self.options.max_note_bytes {
+            // Before decoding: an over-limit note is not read at all.
             return Err(CoderError::TooLarge {
                 id: id.to_string(),
                 size: bytes.len(),
                 limit: self.options.max_note_bytes,
             });
         }
-        let text = std::str::from_utf8(bytes).map_err(|e| CoderError::InvalidUtf8 {
+        std::str::from_utf8(bytes).map_err(|e| CoderError::InvalidUtf8 {
             id: id.to_string(),
             byte: e.valid_up_to(),
-        })?;
-        if text.trim().is_empty() {
-            return Err(CoderError::Empty { id: id.to_string() });
-        }
-        Ok(text)
+        })
     }
 
     /// Codes a note given as bytes (checked for UTF-8, emptiness and size).
@@ -636,7 +615,7 @@ impl<'e> Coder<'e> {
             .map(|c| {
                 let e = &self.dict.entries[c.best_entry as usize];
                 let p = match &self.model {
-                    Some(m) => m.score(&features(&c, e, Some(m), None)),
+                    Some(m) => m.score(&features(&c, e, Some(m))),
                     None => heuristic(&c, e),
                 };
                 (c, p)
@@ -767,155 +746,133 @@ impl<'e> Coder<'e> {
         for key in keys {
             let ms = &by_key[key];
             let mut c = self.candidate_from(key, ms, mentions, &ctxs, note, n_tokens);
-            let e = &self.dict.entries[c.best_entry as usize];
             // Guideline policy on context.
             let chronic = || lexicon::CHRONIC_PREFIXES.iter().any(|p| key.starts_with(p));
             if c.affirmed {
                 out.push(c);
                 continue;
             }
+            // What the policy does not code is set aside: recorded as not
+            // coded, or (under a model, whose policy may code it) kept as a
+            // flagged candidate for the re-ranker.
             let p = &self.policy;
             if c.ctx.negated {
-                if p.code_negated {
-                    c.flags.push(Flag::ContextNotAffirmed);
-                    out.push(c);
-                } else {
-                    self.set_aside(
-                        &c,
-                        "negated in the note",
-                        &mut out,
-                        &mut not_coded,
-                        note,
-                        mentions,
-                    );
-                }
+                self.set_aside(
+                    &c,
+                    "negated in the note",
+                    &mut out,
+                    &mut not_coded,
+                    note,
+                    mentions,
+                );
                 continue;
             }
             if c.ctx.hypothetical {
-                if p.code_hypothetical {
-                    c.flags.push(Flag::ContextNotAffirmed);
-                    out.push(c);
-                } else {
-                    self.set_aside(
-                        &c,
-                        "hypothetical or conditional mention (not a documented condition)",
-                        &mut out,
-                        &mut not_coded,
-                        note,
-                        mentions,
-                    );
-                }
+                self.set_aside(
+                    &c,
+                    "hypothetical or conditional mention (not a documented condition)",
+                    &mut out,
+                    &mut not_coded,
+                    note,
+                    mentions,
+                );
                 continue;
             }
             if c.ctx.family {
-                if p.code_family_as_condition {
-                    c.flags.push(Flag::ContextNotAffirmed);
-                    out.push(c);
-                } else if let Some(z) = map_prefix(lexicon::FAMILY_HISTORY, key) {
-                    if let Some(zc) = self.derived(
-                        &c,
-                        z,
-                        "guideline.family_history",
-                        "ICD-10-CM OCG I.C.21.c.4 (family history codes Z80-Z84)",
-                        &format!(
-                            "{} documented for a family member: coded as family history",
-                            normalize::icd10cm_display(key)
-                        ),
-                    ) {
+                let z = (!p.code_family_as_condition)
+                    .then(|| map_prefix(lexicon::FAMILY_HISTORY, key))
+                    .flatten()
+                    .and_then(|z| {
+                        self.derived(
+                            &c,
+                            z,
+                            "guideline.family_history",
+                            "ICD-10-CM OCG I.C.21.c.4 (family history codes Z80-Z84)",
+                            &format!(
+                                "{} documented for a family member: coded as family history",
+                                normalize::icd10cm_display(key)
+                            ),
+                        )
+                    });
+                let reason = match z {
+                    Some(zc) => {
                         out.push(zc);
+                        "family member's condition: coded as family history"
                     }
-                    self.set_aside(
-                        &c,
-                        "family member's condition: coded as family history",
-                        &mut out,
-                        &mut not_coded,
-                        note,
-                        mentions,
-                    );
-                } else {
-                    self.set_aside(
-                        &c,
-                        "family member's condition with no family-history code",
-                        &mut out,
-                        &mut not_coded,
-                        note,
-                        mentions,
-                    );
-                }
+                    None => "family member's condition with no family-history code",
+                };
+                self.set_aside(&c, reason, &mut out, &mut not_coded, note, mentions);
                 continue;
             }
             if c.ctx.historical {
-                let chronic = chronic();
-                if chronic || p.code_historical_as_condition {
-                    c.steps.push(if chronic {
+                if chronic() {
+                    c.steps.push(
                         "documented in the history, but a chronic condition: coded as current"
-                            .into()
-                    } else {
-                        "historical mention coded as a condition (learned policy)".into()
-                    });
-                    if chronic {
-                        c.affirmed = true;
-                    } else {
-                        c.flags.push(Flag::ContextNotAffirmed);
-                    }
+                            .into(),
+                    );
+                    c.affirmed = true;
                     out.push(c);
-                } else if let Some(z) = map_prefix(lexicon::PERSONAL_HISTORY, key) {
-                    if let Some(zc) = self.derived(
-                        &c,
-                        z,
-                        "guideline.personal_history",
-                        "ICD-10-CM OCG I.C.21.c.4 (personal history codes Z85-Z87)",
-                        &format!(
-                            "{} documented as resolved/history: coded as personal history",
-                            normalize::icd10cm_display(key)
-                        ),
-                    ) {
-                        out.push(zc);
-                    }
-                    self.set_aside(
-                        &c,
-                        "history of a resolved condition: coded as personal history",
-                        &mut out,
-                        &mut not_coded,
-                        note,
-                        mentions,
-                    );
-                } else {
-                    self.set_aside(
-                        &c,
-                        "history of a condition with no personal-history code",
-                        &mut out,
-                        &mut not_coded,
-                        note,
-                        mentions,
-                    );
+                    continue;
                 }
+                if p.code_historical_as_condition {
+                    c.steps
+                        .push("historical mention coded as a condition (learned policy)".into());
+                }
+                let z = (!p.code_historical_as_condition)
+                    .then(|| map_prefix(lexicon::PERSONAL_HISTORY, key))
+                    .flatten()
+                    .and_then(|z| {
+                        self.derived(
+                            &c,
+                            z,
+                            "guideline.personal_history",
+                            "ICD-10-CM OCG I.C.21.c.4 (personal history codes Z85-Z87)",
+                            &format!(
+                                "{} documented as resolved/history: coded as personal history",
+                                normalize::icd10cm_display(key)
+                            ),
+                        )
+                    });
+                let reason = match z {
+                    Some(zc) => {
+                        out.push(zc);
+                        "history of a resolved condition: coded as personal history"
+                    }
+                    None => "history of a condition with no personal-history code",
+                };
+                self.set_aside(&c, reason, &mut out, &mut not_coded, note, mentions);
                 continue;
             }
             if c.ctx.uncertain {
-                if p.code_uncertain {
-                    c.flags.push(Flag::ContextNotAffirmed);
-                    out.push(c);
-                } else if enc.setting == Setting::Inpatient {
-                    c.guideline = Some("ICD-10-CM OCG II.H (uncertain diagnosis at discharge coded as if established)".into());
+                if !p.code_uncertain && enc.setting == Setting::Inpatient {
+                    c.guideline = Some(
+                        "ICD-10-CM OCG II.H (uncertain diagnosis at discharge coded as if established)"
+                            .into(),
+                    );
                     c.flags.push(Flag::UncertainCodedAsEstablished);
                     c.flags.push(Flag::QueryProvider);
                     c.affirmed = true;
                     out.push(c);
                 } else {
-                    self.set_aside(&c, "uncertain diagnosis in an outpatient setting: not coded, code the signs and symptoms (ICD-10-CM OCG IV.H)", &mut out, &mut not_coded, note, mentions);
+                    self.set_aside(
+                        &c,
+                        "uncertain diagnosis in an outpatient setting: not coded, code the signs and symptoms (ICD-10-CM OCG IV.H)",
+                        &mut out,
+                        &mut not_coded,
+                        note,
+                        mentions,
+                    );
                 }
                 continue;
             }
-            let _ = e;
             out.push(c);
         }
         self.episode_of_care(&mut out, note);
         if self.model.is_none() {
             self.integral_symptoms(&mut out, mentions, note, &mut not_coded);
         }
-        self.combinations(&mut out, mentions, note, &mut not_coded);
-        self.additional_codes(&mut out, mentions, note, &ctxs);
+        self.combinations(&mut out, &mut not_coded);
+        self.additional_codes(&mut out, note);
         self.keyword_models(&mut out, note, n_tokens);
         // How crowded the note is: the more candidates, the less each one
         // is likely to be among the final codes.
@@ -931,20 +888,33 @@ impl<'e> Coder<'e> {
     /// encounter or sequela when the note says so, else the default initial
     /// encounter stays, flagged.
     fn episode_of_care(&self, out: &mut [Candidate], note: &Annotated) {
-        let lower = note.text.to_lowercase();
-        let cue = |words: &[&'static str]| -> Option<&'static str> {
-            words.iter().find(|w| lower.contains(**w)).copied()
+        if !out.iter().any(|c| c.default_seventh) {
+            return;
+        }
+        // Cue phrases as token sequences ("follow-up" is three tokens).
+        const SUBSEQUENT: &[&[&str]] = &[
+            &["subsequent", "encounter"],
+            &["routine", "healing"],
+            &["follow", "-", "up", "visit", "for"],
+            &["follow", "up", "visit", "for"],
+            &["cast", "check"],
+            &["here", "for", "follow", "-", "up", "of"],
+        ];
+        const SEQUELA: &[&[&str]] = &[
+            &["sequela"],
+            &["sequelae"],
+            &["late", "effect"],
+            &["late", "effects"],
+        ];
+        let find = |cues: &[&[&str]]| -> Option<String> {
+            cues.iter().find_map(|cue| {
+                note.tokens
+                    .windows(cue.len())
+                    .any(|w| w.iter().zip(cue.iter()).all(|(t, c)| t.lower == *c))
+                    .then(|| cue.join(" ").replace(" - ", "-"))
+            })
         };
-        let subsequent = cue(&[
-            "subsequent encounter",
-            "routine healing",
-            "follow-up visit for",
-            "follow up visit for",
-            "cast check",
-            "here for follow-up of",
-        ]);
-        let sequela = cue(&["sequela", "late effect"]);
-        let (want, why) = match (sequela, subsequent) {
+        let (want, why) = match (find(SEQUELA), find(SUBSEQUENT)) {
             (Some(w), _) => ('S', w),
             (None, Some(w)) => ('D', w),
             _ => return,
@@ -1134,7 +1104,6 @@ impl<'e> Coder<'e> {
                 term_len: 0,
                 ctx: ContextSummary::default(),
                 affirmed: true,
-                conflicting: false,
                 diagnostic_section: false,
                 first_pos: f64::from(toks[0]) / n_tokens,
                 sentences: sentences.len(),
@@ -1287,7 +1256,6 @@ impl<'e> Coder<'e> {
             term_len: be.required.len() + be.optional.len(),
             ctx,
             affirmed,
-            conflicting: affirmed && any_neg,
             diagnostic_section: diagnostic,
             first_pos: f64::from(first) / n_tokens,
             sentences: sentences.len(),
@@ -1371,13 +1339,7 @@ impl<'e> Coder<'e> {
 
     /// The "with" convention (I.A.15) and combination codes: diabetes with
     /// its complications, hypertension with heart and kidney disease.
-    fn combinations(
-        &self,
-        cands: &mut Vec<Candidate>,
-        _mentions: &[Mention],
-        _note: &Annotated,
-        not_coded: &mut Vec<NotCoded>,
-    ) {
+    fn combinations(&self, cands: &mut Vec<Candidate>, not_coded: &mut Vec<NotCoded>) {
         let has = |cs: &Vec<Candidate>, p: &str| {
             cs.iter().position(|c| c.affirmed && c.key.starts_with(p))
         };
@@ -1415,33 +1377,22 @@ impl<'e> Coder<'e> {
                 };
                 cc.extra_tokens = cands[ci].mentions.clone();
                 cc.sources = cands[bi].sources.max(cands[ci].sources);
-                let removed_comp = if keep { None } else { Some(ci) };
-                not_coded.push(NotCoded {
-                    code: normalize::icd10cm_display(&cands[bi].key),
-                    reason: format!("combined into {}", normalize::icd10cm_display(&cc.key)),
-                    evidence: vec![],
-                });
-                let mut drop = vec![bi];
-                if let Some(r) = removed_comp {
-                    not_coded.push(NotCoded {
-                        code: normalize::icd10cm_display(&cands[r].key),
-                        reason: format!(
-                            "integral to combination code {}",
-                            normalize::icd10cm_display(&cc.key)
-                        ),
-                        evidence: vec![],
-                    });
-                    drop.push(r);
-                }
-                drop.sort_unstable();
                 // Under a learned model the components stay as candidates
                 // and the re-ranker, trained on the history, decides.
                 if self.model.is_none() {
-                    for d in drop.into_iter().rev() {
-                        cands.remove(d);
+                    let mut drop = vec![(bi, "combined into")];
+                    if !keep {
+                        drop.push((ci, "integral to combination code"));
                     }
-                } else {
-                    not_coded.truncate(not_coded.len() - drop.len());
+                    drop.sort_unstable();
+                    for (d, why) in drop.into_iter().rev() {
+                        let gone = cands.remove(d);
+                        not_coded.push(NotCoded {
+                            code: normalize::icd10cm_display(&gone.key),
+                            reason: format!("{why} {}", normalize::icd10cm_display(&cc.key)),
+                            evidence: vec![],
+                        });
+                    }
                 }
                 cands.push(cc);
                 break;
@@ -1474,15 +1425,13 @@ impl<'e> Coder<'e> {
                         .flatten()
                         .flat_map(|i| cands[i].mentions.clone())
                         .collect();
-                    not_coded.push(NotCoded {
-                        code: "I10".into(),
-                        reason: format!("combined into {combo}"),
-                        evidence: vec![],
-                    });
                     if self.model.is_none() {
                         cands.remove(hi);
-                    } else {
-                        not_coded.pop();
+                        not_coded.push(NotCoded {
+                            code: "I10".into(),
+                            reason: format!("combined into {combo}"),
+                            evidence: vec![],
+                        });
                     }
                     cands.push(cc);
                 }
@@ -1491,13 +1440,7 @@ impl<'e> Coder<'e> {
     }
 
     /// "Use additional code" notes: long-term drug use with diabetes.
-    fn additional_codes(
-        &self,
-        cands: &mut Vec<Candidate>,
-        _mentions: &[Mention],
-        note: &Annotated,
-        _ctxs: &[Option<Context>],
-    ) {
+    fn additional_codes(&self, cands: &mut Vec<Candidate>, note: &Annotated) {
         let Some(di) = cands.iter().position(|c| {
             c.affirmed
                 && ["E08", "E09", "E10", "E11", "E13"]
@@ -1767,9 +1710,6 @@ impl<'e> Coder<'e> {
         let mut flags = c.flags.clone();
         if p < threshold.max(0.5) && !flags.contains(&Flag::LowConfidence) {
             flags.push(Flag::LowConfidence);
-        }
-        if c.conflicting && !flags.contains(&Flag::ConflictingEvidence) {
-            flags.push(Flag::ConflictingEvidence);
         }
         let icd11 = if self.options.icd11 && icd11 {
             self.icd11_for(&c.key)

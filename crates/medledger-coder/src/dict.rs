@@ -310,16 +310,7 @@ pub fn token_concepts(original: &str, lower: &str, vocab: &Vocab, out: &mut Vec<
 /// bracketed nonessential words, comma qualifiers that only say the term is
 /// unspecified, and "without ..." / "not ..." tails that name what is absent.
 pub fn clean_term(text: &str) -> String {
-    let mut plain = String::with_capacity(text.len());
-    let mut depth = 0usize;
-    for c in text.chars() {
-        match c {
-            '(' | '[' => depth += 1,
-            ')' | ']' => depth = depth.saturating_sub(1),
-            _ if depth == 0 => plain.push(c),
-            _ => {}
-        }
-    }
+    let plain = medledger_codesets::search::strip_bracketed(text);
     let lower = plain.to_lowercase();
     if lower.contains("classified elsewhere") {
         // Manifestation codes: never coded from a mention alone.

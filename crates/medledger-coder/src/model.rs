@@ -87,9 +87,8 @@ pub struct Model {
     pub training: TrainingReport,
 }
 
-/// A per-code naive-Bayes keyword model over the concepts of a document:
-/// kept as counts so that a training document's own contribution can be
-/// left out exactly.
+/// A per-code keyword model over the concepts of a document: naive-Bayes
+/// word selection (counts kept) with optional fitted logistic weights.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CodeClassifier {
     pub code: String,
@@ -107,20 +106,21 @@ pub struct CodeClassifier {
 pub const NB_ALPHA: f64 = 0.5;
 
 impl CodeClassifier {
-    /// Log-odds of the code given the present features, from counts with an
-    /// optional document left out (`loo` = whether that document had the code).
-    pub fn logit(&self, present: &[usize], loo: Option<bool>) -> f64 {
-        if let (Some(w), None) = (&self.lr, loo) {
-            return w.first().copied().unwrap_or(0.0)
-                + present
-                    .iter()
-                    .map(|&i| w.get(i + 1).copied().unwrap_or(0.0))
-                    .sum::<f64>();
-        }
-        self.nb_logit(present, loo)
+    /// Log-odds of the code given the present features.
+    pub fn logit(&self, present: &[usize]) -> f64 {
+        self.bias() + present.iter().map(|&i| self.feature_weight(i)).sum::<f64>()
     }
 
-    /// What feature `i` adds to the log-odds when present.
+    /// Log-odds with no feature present.
+    pub fn bias(&self) -> f64 {
+        match &self.lr {
+            Some(w) => w.first().copied().unwrap_or(0.0),
+            None => ((self.pos as f64 + NB_ALPHA) / (self.neg as f64 + NB_ALPHA)).ln(),
+        }
+    }
+
+    /// What feature `i` adds to the log-odds when present: the fitted
+    /// logistic weight, or the naive-Bayes log-ratio from the counts.
     pub fn feature_weight(&self, i: usize) -> f64 {
         match &self.lr {
             Some(w) => w.get(i + 1).copied().unwrap_or(0.0),
@@ -131,26 +131,6 @@ impl CodeClassifier {
                     - ((*nf as f64 + a) / (self.neg as f64 + 2.0 * a)).ln()
             }
         }
-    }
-
-    /// The naive-Bayes log-odds from the counts.
-    pub fn nb_logit(&self, present: &[usize], loo: Option<bool>) -> f64 {
-        let (dy, dn) = match loo {
-            Some(true) => (1.0, 0.0),
-            Some(false) => (0.0, 1.0),
-            None => (0.0, 0.0),
-        };
-        let pos = (self.pos as f64 - dy).max(0.0);
-        let neg = (self.neg as f64 - dn).max(0.0);
-        let a = NB_ALPHA;
-        let mut z = ((pos + a) / (neg + a)).ln();
-        for &i in present {
-            let (_, pf, nf) = &self.features[i];
-            let pf = (*pf as f64 - dy).max(0.0);
-            let nf = (*nf as f64 - dn).max(0.0);
-            z += ((pf + a) / (pos + 2.0 * a)).ln() - ((nf + a) / (neg + 2.0 * a)).ln();
-        }
-        z
     }
 }
 
@@ -268,18 +248,20 @@ impl Model {
         sigmoid(z)
     }
 
-    pub fn save(&mut self, path: &Path) -> Result<()> {
+    /// Sets `version` from the hash of the model's content (no I/O).
+    pub fn seal(&mut self) {
         self.version = String::new();
-        let body = serde_json::to_vec(self).map_err(|e| CoderError::Model {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        })?;
+        let body = serde_json::to_vec(self).unwrap_or_default();
         let hash = hex::encode(Sha256::digest(&body));
         self.version = format!(
             "medledger-coder-{}/{}",
             env!("CARGO_PKG_VERSION"),
             &hash[..12]
         );
+    }
+
+    pub fn save(&mut self, path: &Path) -> Result<()> {
+        self.seal();
         let body = serde_json::to_vec(self).map_err(|e| CoderError::Model {
             path: path.to_path_buf(),
             message: e.to_string(),
@@ -337,6 +319,18 @@ fn phrases(concepts: &[String]) -> impl Iterator<Item = String> + '_ {
     })
 }
 
+/// The strongest `max` codes of each phrase, in a stable order.
+fn best_per_phrase(groups: impl Iterator<Item = Vec<LearnedTerm>>, max: usize) -> Vec<LearnedTerm> {
+    let mut out: Vec<LearnedTerm> = Vec::new();
+    for mut v in groups {
+        v.sort_by(|a, b| b.weight.total_cmp(&a.weight).then(a.code.cmp(&b.code)));
+        v.truncate(max);
+        out.extend(v);
+    }
+    out.sort_by(|a, b| a.concepts.cmp(&b.concepts).then(a.code.cmp(&b.code)));
+    out
+}
+
 /// How many times the code's base rate a learned phrase must reach.
 pub const MIN_LIFT: f64 = 3.0;
 
@@ -392,14 +386,7 @@ pub fn mine_terms(
             });
         }
     }
-    let mut out: Vec<LearnedTerm> = Vec::new();
-    for (_, mut v) in by_phrase {
-        v.sort_by(|a, b| b.weight.total_cmp(&a.weight).then(a.code.cmp(&b.code)));
-        v.truncate(max_per_phrase);
-        out.extend(v);
-    }
-    out.sort_by(|a, b| a.concepts.cmp(&b.concepts).then(a.code.cmp(&b.code)));
-    out
+    best_per_phrase(by_phrase.into_values(), max_per_phrase)
 }
 
 /// One document for local term mining: sentences (concepts and relative
@@ -490,14 +477,7 @@ pub fn mine_local_terms(
             });
         }
     }
-    let mut out: Vec<LearnedTerm> = Vec::new();
-    for (_, mut v) in by_phrase {
-        v.sort_by(|a, b| b.weight.total_cmp(&a.weight).then(a.code.cmp(&b.code)));
-        v.truncate(max_per_phrase);
-        out.extend(v);
-    }
-    out.sort_by(|a, b| a.concepts.cmp(&b.concepts).then(a.code.cmp(&b.code)));
-    out
+    best_per_phrase(by_phrase.into_values(), max_per_phrase)
 }
 
 /// Fits an L2-regularised logistic regression by full-batch gradient descent
@@ -559,7 +539,7 @@ mod tests {
     }
 
     #[test]
-    fn keyword_classifier_counts_and_leave_one_out() {
+    fn keyword_classifier_counts_and_log_odds() {
         let doc = |w: &[&str], c: &[&str]| {
             (
                 w.iter()
@@ -587,9 +567,11 @@ mod tests {
         assert_eq!((c.features[enol].1, c.features[enol].2), (3, 0));
         // Hand-computed: ln(3.5/2.5) + ln(3.5/4) - ln(0.5/3).
         let want = (3.5f64 / 2.5).ln() + (3.5f64 / 4.0).ln() - (0.5f64 / 3.0).ln();
-        assert!((c.logit(&[enol], None) - want).abs() < 1e-9);
-        // Leaving one positive document out lowers the evidence.
-        assert!(c.logit(&[enol], Some(true)) < c.logit(&[enol], None));
+        assert!((c.logit(&[enol]) - want).abs() < 1e-9);
+        assert!(
+            c.logit(&[enol]) > c.logit(&[]),
+            "a present keyword raises the log-odds"
+        );
     }
 
     #[test]

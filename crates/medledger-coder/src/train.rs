@@ -334,7 +334,7 @@ pub fn learn(
                     keys.insert(&c.key);
                 }
                 let e = &coder.dict.entries[c.best_entry as usize];
-                x.push(features(c, e, Some(&m), None));
+                x.push(features(c, e, Some(&m)));
                 y.push(label);
             }
             covered += keys.len();

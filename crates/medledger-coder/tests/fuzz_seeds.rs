@@ -9,6 +9,11 @@ fn seeds_and_mutations_never_panic() {
         .expect("seeds")
         .map(|e| std::fs::read(e.expect("entry").path()).expect("read"))
         .collect();
+    assert!(
+        seeds.len() >= 2,
+        "seed files missing from {}",
+        dir.display()
+    );
     seeds.push(Vec::new());
     let mut state = 0x9e37_79b9_7f4a_7c15u64;
     let mut next = || {
@@ -17,7 +22,6 @@ fn seeds_and_mutations_never_panic() {
         state ^= state << 17;
         state
     };
-    let mut runs = 0;
     for seed in &seeds {
         medledger_coder::fuzzing::code_any(seed);
         for _ in 0..300 {
@@ -53,8 +57,6 @@ fn seeds_and_mutations_never_panic() {
                 }
             }
             medledger_coder::fuzzing::code_any(&m);
-            runs += 1;
         }
     }
-    assert!(runs >= 900, "{runs}");
 }

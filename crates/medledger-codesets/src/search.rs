@@ -38,12 +38,9 @@ pub struct DocInput {
     pub terms: Vec<String>,
 }
 
-/// The order-free key of a term with its nonessential modifiers removed:
-/// parenthesised words, "NOS", "NEC" and comma-separated qualifiers that
-/// only say the term is unspecified ("Pneumonia, unspecified organism",
-/// "Urinary tract infection, site not specified") do not change what a
-/// term names.
-pub fn term_key(text: &str) -> String {
+/// A term without its parenthesised and bracketed words (the tabular's and
+/// index's nonessential modifiers and abbreviations).
+pub fn strip_bracketed(text: &str) -> String {
     let mut plain = String::with_capacity(text.len());
     let mut depth = 0usize;
     for c in text.chars() {
@@ -54,6 +51,16 @@ pub fn term_key(text: &str) -> String {
             _ => {}
         }
     }
+    plain
+}
+
+/// The order-free key of a term with its nonessential modifiers removed:
+/// parenthesised words, "NOS", "NEC" and comma-separated qualifiers that
+/// only say the term is unspecified ("Pneumonia, unspecified organism",
+/// "Urinary tract infection, site not specified") do not change what a
+/// term names.
+pub fn term_key(text: &str) -> String {
+    let plain = strip_bracketed(text);
     let unspecific = |seg: &str| {
         let l = seg.to_lowercase();
         l.contains("unspecified")
