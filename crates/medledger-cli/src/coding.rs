@@ -341,15 +341,10 @@ fn read_inputs(
 
 fn walk_txt(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).with_context(|| format!("reading {}", d.display()))? {
-            let p = e?.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "txt") {
-                out.push(p);
-            }
+    for e in walkdir::WalkDir::new(dir) {
+        let e = e.with_context(|| format!("reading {}", dir.display()))?;
+        if e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "txt") {
+            out.push(e.into_path());
         }
     }
     Ok(out)
