@@ -578,6 +578,7 @@ pub fn learn_cmd(engine: &Engine, data_dir: &Path, args: &LearnArgs, json: bool)
                 text: n.text,
                 codes: n.codes,
                 positions: Vec::new(),
+                spans: Vec::new(),
             });
         }
         let count = notes.len();
@@ -705,8 +706,10 @@ pub fn eval_codiesp(engine: &Engine, data_dir: &Path, args: &EvalArgs, json: boo
         }
     }
     let mut coder = Coder::new(engine, None, model)?;
-    // A ranking task: every candidate counts for MAP.
+    // A ranking task: every candidate counts for MAP, however unlikely
+    // (codes appended below the others never lower the average precision).
     coder.options.max_candidates = usize::MAX;
+    coder.options.list_floor = 0.0;
     let started = Instant::now();
     let report = evaluate(&coder, &split);
     let seconds = started.elapsed().as_secs_f64();

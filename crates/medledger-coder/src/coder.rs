@@ -205,6 +205,11 @@ pub struct Candidate {
     pub default_seventh: bool,
     /// Candidates of the note: all, and those the dictionary supports.
     pub doc_candidates: (u32, u32),
+    /// Other candidates of the note in the same 3-character category.
+    pub siblings: u32,
+    /// Share of the history's final codes in this code's category that
+    /// were this very code (how the history's coders pick the subcode).
+    pub category_share: f64,
 }
 
 pub const FEATURES: &[&str] = &[
@@ -271,7 +276,14 @@ pub const FEATURES: &[&str] = &[
     "letter_Z",
     "ln_doc_candidates",
     "ln_doc_dictionary_candidates",
+    "ln_category_siblings",
+    "category_share",
 ];
+
+/// The 3-character category of a code key (the whole key when shorter).
+fn category_of(key: &str) -> &str {
+    key.get(..3).unwrap_or(key)
+}
 
 /// Features of a candidate, with the priors read from the model.
 pub fn features(c: &Candidate, e: &Entry, model: Option<&Model>) -> Vec<f64> {
@@ -335,6 +347,8 @@ pub fn features(c: &Candidate, e: &Entry, model: Option<&Model>) -> Vec<f64> {
     f.extend((b'A'..=b'Z').map(|l| b(first == l)));
     f.push((1.0 + f64::from(c.doc_candidates.0)).ln() / 4.0);
     f.push((1.0 + f64::from(c.doc_candidates.1)).ln() / 4.0);
+    f.push((1.0 + f64::from(c.siblings)).ln());
+    f.push(c.category_share);
     f
 }
 
@@ -434,6 +448,8 @@ pub struct Coder<'e> {
     context: ContextAnalyzer,
     pub options: CoderOptions,
     nb: NbIndex,
+    /// Final codes of the model's history per 3-character category.
+    category_gold: FxHashMap<String, u32>,
     /// ICD-11 companions already read from the WHO maps, by code key.
     icd11_cache: std::sync::RwLock<FxHashMap<String, Option<Icd11Out>>>,
 }
@@ -543,7 +559,12 @@ impl<'e> Coder<'e> {
             .as_ref()
             .map(|m| m.policy.clone())
             .unwrap_or_else(ContextPolicy::official);
+        let mut category_gold: FxHashMap<String, u32> = FxHashMap::default();
+        for (k, n) in model.iter().flat_map(|m| m.code_gold.iter()) {
+            *category_gold.entry(category_of(k).to_string()).or_default() += n;
+        }
         Coder {
+            category_gold,
             engine,
             tab,
             release,
@@ -878,8 +899,29 @@ impl<'e> Coder<'e> {
         // is likely to be among the final codes.
         let n = out.len() as u32;
         let dict_n = out.iter().filter(|c| c.has_non_learned).count() as u32;
-        for c in &mut out {
+        let mut per_category: FxHashMap<&str, u32> = FxHashMap::default();
+        for c in &out {
+            *per_category.entry(category_of(&c.key)).or_default() += 1;
+        }
+        let siblings: Vec<u32> = out
+            .iter()
+            .map(|c| per_category[category_of(&c.key)].saturating_sub(1))
+            .collect();
+        for (c, sib) in out.iter_mut().zip(siblings) {
             c.doc_candidates = (n, dict_n);
+            c.siblings = sib;
+            c.category_share = match &self.model {
+                Some(m) => {
+                    let own = m.code_gold.get(&c.key).copied().unwrap_or(0);
+                    let all = self
+                        .category_gold
+                        .get(category_of(&c.key))
+                        .copied()
+                        .unwrap_or(0);
+                    (f64::from(own) + 0.5) / (f64::from(all) + 1.0)
+                }
+                None => 0.0,
+            };
         }
         (out, not_coded)
     }
@@ -1121,6 +1163,8 @@ impl<'e> Coder<'e> {
                 term_key: format!("nb|{}", k.code),
                 default_seventh: false,
                 doc_candidates: (0, 0),
+                siblings: 0,
+                category_share: 0.0,
             });
         }
     }
@@ -1268,6 +1312,8 @@ impl<'e> Coder<'e> {
             term_key: format!("{}|{}", be.text.to_lowercase(), key),
             default_seventh: be.default_seventh.is_some(),
             doc_candidates: (0, 0),
+            siblings: 0,
+            category_share: 0.0,
         }
     }
 

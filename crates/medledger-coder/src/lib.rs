@@ -9,6 +9,7 @@
 //! re-ranker from [`train::learn`] or the dictionary estimate) ->
 //! combination and additional codes, Excludes1 -> ordered suggestions.
 
+pub mod align;
 pub mod coder;
 pub mod dict;
 pub mod error;

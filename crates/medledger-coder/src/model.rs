@@ -84,7 +84,205 @@ pub struct Model {
     /// Document-level keyword classifiers for the history's frequent codes.
     #[serde(default)]
     pub classifiers: Vec<CodeClassifier>,
+    /// Boosted trees over the same features; when present they score the
+    /// candidates instead of the logistic weights (which stay as the
+    /// readable linear view of the features).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub booster: Option<Booster>,
     pub training: TrainingReport,
+}
+
+/// A gradient-boosted ensemble of regression trees (log-odds output),
+/// flattened for scoring without the training library.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Booster {
+    pub base_score: f64,
+    pub trees: Vec<Vec<TreeNode>>,
+    #[serde(skip)]
+    flat: Vec<FlatNode>,
+    #[serde(skip)]
+    roots: Vec<u32>,
+}
+
+/// A node of the compiled trees: `feature == u32::MAX` marks a leaf whose
+/// `value` is its output; otherwise `value` is the split.
+#[derive(Debug, Clone, PartialEq)]
+struct FlatNode {
+    value: f64,
+    feature: u32,
+    left: u32,
+    right: u32,
+    missing: u32,
+}
+
+/// One node of a tree: a leaf with its value, or a split sending features
+/// below `split` to `left`, the rest to `right` (NaN to `missing`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TreeNode {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leaf: Option<f64>,
+    #[serde(default)]
+    pub feature: u32,
+    #[serde(default)]
+    pub split: f64,
+    #[serde(default)]
+    pub left: u32,
+    #[serde(default)]
+    pub right: u32,
+    #[serde(default)]
+    pub missing: u32,
+}
+
+impl Booster {
+    /// Log-odds for one feature row (NaN features follow the missing
+    /// branch). A malformed tree (a child index out of range, a cycle)
+    /// contributes nothing rather than panicking.
+    pub fn logit(&self, x: &[f64]) -> f64 {
+        if !self.flat.is_empty() {
+            return self.flat_logit(x);
+        }
+        let mut z = self.base_score;
+        for tree in &self.trees {
+            let mut i = 0usize;
+            for _ in 0..=tree.len() {
+                let Some(n) = tree.get(i) else { break };
+                if let Some(v) = n.leaf {
+                    z += v;
+                    break;
+                }
+                let f = x.get(n.feature as usize).copied().unwrap_or(f64::NAN);
+                i = if f.is_nan() {
+                    n.missing
+                } else if f < n.split {
+                    n.left
+                } else {
+                    n.right
+                } as usize;
+            }
+        }
+        z
+    }
+
+    /// Lays every tree out in one compact array (what [`Booster::logit`]
+    /// walks when present): scoring runs once per candidate, so the nodes
+    /// must sit close together. Trees that do not check out (a child out of
+    /// range or not below its parent) keep the array empty and the plain
+    /// walk in use.
+    pub fn compile(&mut self) {
+        let mut flat = Vec::with_capacity(self.trees.iter().map(Vec::len).sum());
+        let mut roots = Vec::with_capacity(self.trees.len());
+        for tree in &self.trees {
+            let base = flat.len() as u32;
+            roots.push(base);
+            for (i, n) in tree.iter().enumerate() {
+                let ok = |c: u32| (c as usize) < tree.len() && c as usize > i;
+                let node = match n.leaf {
+                    Some(v) => FlatNode {
+                        value: v,
+                        feature: u32::MAX,
+                        left: 0,
+                        right: 0,
+                        missing: 0,
+                    },
+                    None if ok(n.left) && ok(n.right) && ok(n.missing) => FlatNode {
+                        value: n.split,
+                        feature: n.feature,
+                        left: base + n.left,
+                        right: base + n.right,
+                        missing: base + n.missing,
+                    },
+                    None => {
+                        self.flat.clear();
+                        self.roots.clear();
+                        return;
+                    }
+                };
+                flat.push(node);
+            }
+        }
+        self.flat = flat;
+        self.roots = roots;
+    }
+
+    fn flat_logit(&self, x: &[f64]) -> f64 {
+        let mut z = self.base_score;
+        for &root in &self.roots {
+            let mut n = &self.flat[root as usize];
+            // Children lie after their parents (checked in `compile`), so
+            // the walk ends.
+            while n.feature != u32::MAX {
+                let f = x.get(n.feature as usize).copied().unwrap_or(f64::NAN);
+                let next = if f < n.value {
+                    n.left
+                } else if f >= n.value {
+                    n.right
+                } else {
+                    n.missing
+                };
+                n = &self.flat[next as usize];
+            }
+            z += n.value;
+        }
+        z
+    }
+
+    /// Fits `iterations` trees of at most `max_depth` on `(x, y)` with
+    /// logistic loss.
+    pub fn fit(
+        x: &[Vec<f64>],
+        y: &[bool],
+        iterations: usize,
+        max_depth: usize,
+        learning_rate: f32,
+    ) -> Option<Booster> {
+        let rows = x.len();
+        let cols = x.first()?.len();
+        if rows == 0 || cols == 0 || !y.iter().any(|v| *v) || y.iter().all(|v| *v) {
+            return None;
+        }
+        // Column-major, as the training library reads it.
+        let mut data = vec![0.0; rows * cols];
+        for (r, row) in x.iter().enumerate() {
+            for (c, v) in row.iter().enumerate().take(cols) {
+                data[c * rows + r] = *v;
+            }
+        }
+        let m = forust_ml::Matrix::new(&data, rows, cols);
+        let labels: Vec<f64> = y.iter().map(|v| f64::from(u8::from(*v))).collect();
+        let mut gb = forust_ml::GradientBooster::default()
+            .set_objective_type(forust_ml::objective::ObjectiveType::LogLoss)
+            .set_iterations(iterations)
+            .set_max_depth(max_depth)
+            .set_learning_rate(learning_rate)
+            .set_parallel(false);
+        gb.fit_unweighted(&m, &labels, None).ok()?;
+        // Early stopping is off, so every fitted tree predicts.
+        let trees = gb
+            .trees
+            .iter()
+            .map(|t| {
+                t.nodes
+                    .iter()
+                    .map(|n| TreeNode {
+                        leaf: n.is_leaf.then_some(n.weight_value as f64),
+                        feature: n.split_feature as u32,
+                        split: n.split_value,
+                        left: n.left_child as u32,
+                        right: n.right_child as u32,
+                        missing: n.missing_node as u32,
+                    })
+                    .collect()
+            })
+            .collect();
+        let mut b = Booster {
+            base_score: gb.base_score,
+            trees,
+            flat: Vec::new(),
+            roots: Vec::new(),
+        };
+        b.compile();
+        Some(b)
+    }
 }
 
 /// A per-code keyword model over the concepts of a document: naive-Bayes
@@ -229,6 +427,13 @@ pub struct TrainingReport {
     /// Share of gold codes the candidate generator proposed at all.
     pub candidate_recall: f64,
     pub train_micro_f1_at_threshold: f64,
+    /// Out-of-fold micro-F1 of the logistic weights alone (the trees are
+    /// shipped only when they beat it).
+    #[serde(default)]
+    pub logistic_micro_f1: f64,
+    /// `boosted trees` or `logistic`: which re-ranker scores.
+    #[serde(default)]
+    pub reranker: String,
     pub epochs: usize,
     pub final_loss: f64,
 }
@@ -244,6 +449,9 @@ pub fn sigmoid(z: f64) -> f64 {
 
 impl Model {
     pub fn score(&self, features: &[f64]) -> f64 {
+        if let Some(b) = &self.booster {
+            return sigmoid(b.logit(features));
+        }
         let z: f64 = self.weights.iter().zip(features).map(|(w, x)| w * x).sum();
         sigmoid(z)
     }
@@ -280,7 +488,7 @@ impl Model {
             path: path.to_path_buf(),
             message: e.to_string(),
         })?;
-        let m: Model = serde_json::from_slice(&bytes).map_err(|e| CoderError::Model {
+        let mut m: Model = serde_json::from_slice(&bytes).map_err(|e| CoderError::Model {
             path: path.to_path_buf(),
             message: format!("not a medledger model file: {e}"),
         })?;
@@ -298,6 +506,9 @@ impl Model {
                 path: path.to_path_buf(),
                 message: "weights and feature names differ in length".into(),
             });
+        }
+        if let Some(b) = &mut m.booster {
+            b.compile();
         }
         Ok(m)
     }
@@ -606,5 +817,58 @@ mod tests {
                 .iter()
                 .any(|t| t.concepts == ["right"] && t.code == "R509")
         );
+    }
+
+    #[test]
+    fn boosted_trees_learn_an_interaction_and_compile_to_the_same_scores() {
+        // y = a XOR b: no linear model separates it, two-level trees do.
+        let mut x = Vec::new();
+        let mut y = Vec::new();
+        for i in 0..400 {
+            let a = f64::from(u8::from(i % 2 == 0));
+            let b = f64::from(u8::from(i % 3 == 0));
+            x.push(vec![a, b, (i % 7) as f64 / 7.0]);
+            y.push((a > 0.5) != (b > 0.5));
+        }
+        let mut bst = Booster::fit(&x, &y, 30, 3, 0.3).expect("fits");
+        for (r, l) in x.iter().zip(&y) {
+            assert_eq!(bst.logit(r) > 0.0, *l, "{r:?}");
+        }
+        let compiled: Vec<f64> = x.iter().map(|r| bst.logit(r)).collect();
+        bst.flat.clear();
+        bst.roots.clear();
+        let walked: Vec<f64> = x.iter().map(|r| bst.logit(r)).collect();
+        for (a, b) in compiled.iter().zip(&walked) {
+            assert!((a - b).abs() < 1e-9, "{a} vs {b}");
+        }
+        // Serialised and read back, the trees score the same once compiled.
+        let mut back: Booster =
+            serde_json::from_str(&serde_json::to_string(&bst).unwrap()).unwrap();
+        back.compile();
+        assert!((back.logit(&x[0]) - compiled[0]).abs() < 1e-9);
+    }
+
+    #[test]
+    fn malformed_trees_do_not_panic() {
+        let node = |left, right| TreeNode {
+            leaf: None,
+            feature: 7,
+            split: 0.5,
+            left,
+            right,
+            missing: left,
+        };
+        let mut b = Booster {
+            base_score: 0.25,
+            // A cycle, and a child out of range.
+            trees: vec![vec![node(0, 0)], vec![node(5, 9)]],
+            flat: Vec::new(),
+            roots: Vec::new(),
+        };
+        b.compile();
+        assert!(b.flat.is_empty(), "bad trees are not compiled");
+        assert_eq!(b.logit(&[0.0, 1.0]), 0.25);
+        assert!(Booster::fit(&[], &[], 10, 3, 0.1).is_none());
+        assert!(Booster::fit(&[vec![1.0]], &[true], 10, 3, 0.1).is_none());
     }
 }

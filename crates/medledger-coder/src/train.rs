@@ -25,7 +25,23 @@ pub struct CodedNote {
     /// of the note (evidence offsets divided by the length of the text they
     /// point into; may come from another language version of the note).
     pub positions: Vec<(String, f64)>,
+    /// Evidence spans in `text` itself (byte ranges), where the history has
+    /// them: annotated, accepted by a coder, or projected from another
+    /// language version of the note.
+    pub spans: Vec<CodedSpan>,
 }
+
+/// One code's evidence in a coded note: byte range into the note text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodedSpan {
+    pub code: String,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// Alignment scores (mean log-probability per word) below this are taken
+/// as failed projections and dropped.
+pub const MIN_PROJECTION_SCORE: f64 = -4.5;
 
 #[derive(Debug, Clone)]
 pub struct LearnOptions {
@@ -40,7 +56,32 @@ pub struct LearnOptions {
     pub nb_features: usize,
     /// Fit logistic weights over each keyword model's words (else naive Bayes).
     pub keyword_lr: bool,
+    /// Notes an evidence-span phrase must come from to become a term.
+    pub span_min_support: u32,
+    /// Smoothed precision an evidence-span phrase must reach (lower than
+    /// for mined phrases: a span names the words the coder coded).
+    pub span_min_precision: f64,
+    /// Re-rank with boosted trees (else with the logistic weights alone).
+    pub boosted_trees: Option<TreeOptions>,
     pub trained_on: String,
+}
+
+/// Size of the boosted-tree re-ranker.
+#[derive(Debug, Clone, Copy)]
+pub struct TreeOptions {
+    pub iterations: usize,
+    pub max_depth: usize,
+    pub learning_rate: f32,
+}
+
+impl Default for TreeOptions {
+    fn default() -> Self {
+        TreeOptions {
+            iterations: 60,
+            max_depth: 5,
+            learning_rate: 0.15,
+        }
+    }
 }
 
 impl Default for LearnOptions {
@@ -54,6 +95,9 @@ impl Default for LearnOptions {
             nb_min_docs: 5,
             nb_features: 150,
             keyword_lr: true,
+            span_min_support: 1,
+            span_min_precision: 0.1,
+            boosted_trees: Some(TreeOptions::default()),
             trained_on: String::new(),
         }
     }
@@ -152,6 +196,24 @@ fn parts(
         learned_terms = by.into_values().collect();
         learned_terms.sort_by(|a, b| a.concepts.cmp(&b.concepts).then(a.code.cmp(&b.code)));
     }
+    if idx.iter().any(|&i| !notes[i].spans.is_empty()) {
+        // Evidence spans name the words themselves: the sharpest source.
+        let mut by: FxHashMap<(Vec<String>, String), model::LearnedTerm> = FxHashMap::default();
+        for t in learned_terms
+            .into_iter()
+            .chain(span_terms(notes, sents, idx, opts))
+        {
+            let k = (t.concepts.clone(), t.code.clone());
+            match by.get(&k) {
+                Some(old) if old.weight >= t.weight => {}
+                _ => {
+                    by.insert(k, t);
+                }
+            }
+        }
+        learned_terms = by.into_values().collect();
+        learned_terms.sort_by(|a, b| a.concepts.cmp(&b.concepts).then(a.code.cmp(&b.code)));
+    }
     learned_terms.retain(|t| matches!(tab.resolve(&t.code), Resolution::Billable { .. }));
     let mut code_gold: FxHashMap<String, u32> = FxHashMap::default();
     for &i in idx {
@@ -182,6 +244,7 @@ fn parts(
         code_stats: FxHashMap::default(),
         term_stats: FxHashMap::default(),
         code_gold,
+        booster: None,
         classifiers: model::train_classifiers(
             &cls_docs,
             opts.nb_min_docs,
@@ -190,6 +253,119 @@ fn parts(
         ),
         training: TrainingReport::default(),
     }
+}
+
+/// Content concepts of a piece of text, in order.
+fn text_concepts(text: &str) -> Vec<String> {
+    medledger_text::tokenize(text)
+        .iter()
+        .filter(|t| t.kind != TokenKind::Punct && !dict::STOPWORDS.contains(&t.lower.as_str()))
+        .map(|t| dict::concept_of(&t.lower))
+        .collect()
+}
+
+/// Longest evidence span, in content words, that becomes a term.
+const MAX_SPAN_CONCEPTS: usize = 8;
+
+/// Terms read off the evidence spans of the `idx` notes: each span's content
+/// concepts become a phrase for its code. `support` counts the notes whose
+/// span carried the code, `df` the notes whose sentences contain the phrase,
+/// and the weight is the smoothed precision `support / (df + 1)`.
+fn span_terms(
+    notes: &[CodedNote],
+    sents: &[Vec<(Vec<String>, f64, f64)>],
+    idx: &[usize],
+    opts: &LearnOptions,
+) -> Vec<model::LearnedTerm> {
+    let mut support: FxHashMap<(String, String), FxHashSet<usize>> = FxHashMap::default();
+    for &i in idx {
+        for sp in &notes[i].spans {
+            let Some(text) = notes[i].text.get(sp.start..sp.end) else {
+                continue;
+            };
+            let c = text_concepts(text);
+            let trivial = c.len() == 1
+                && (c[0].chars().count() < 3 || c[0].chars().all(|ch| ch.is_ascii_digit()));
+            if c.is_empty() || c.len() > MAX_SPAN_CONCEPTS || trivial {
+                continue;
+            }
+            support
+                .entry((c.join(" "), eval::norm_code(&sp.code)))
+                .or_default()
+                .insert(i);
+        }
+    }
+    let wanted: FxHashSet<&str> = support.keys().map(|(p, _)| p.as_str()).collect();
+    let mut df: FxHashMap<&str, u32> = FxHashMap::default();
+    for &i in idx {
+        let mut seen: FxHashSet<&str> = FxHashSet::default();
+        for (c, _, _) in &sents[i] {
+            for n in 1..=MAX_SPAN_CONCEPTS.min(c.len()) {
+                for w in c.windows(n) {
+                    let k = w.join(" ");
+                    if let Some(&p) = wanted.get(k.as_str()) {
+                        seen.insert(p);
+                    }
+                }
+            }
+        }
+        for p in seen {
+            *df.entry(p).or_default() += 1;
+        }
+    }
+    let mut out: Vec<model::LearnedTerm> = support
+        .iter()
+        .filter_map(|((phrase, code), docs)| {
+            let s = docs.len() as u32;
+            // A note whose span carried the phrase contains it, but the
+            // sentence split may cut a span: count it at least once.
+            let d = df.get(phrase.as_str()).copied().unwrap_or(0).max(s);
+            let weight = s as f64 / (d as f64 + 1.0);
+            (s >= opts.span_min_support && weight >= opts.span_min_precision).then(|| {
+                model::LearnedTerm {
+                    concepts: phrase.split(' ').map(str::to_string).collect(),
+                    code: code.clone(),
+                    support: s,
+                    df: d,
+                    weight: weight as f32,
+                }
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| a.concepts.cmp(&b.concepts).then(a.code.cmp(&b.code)));
+    out
+}
+
+/// The micro-F1-maximising cut over scored rows (`gold_total` counts every
+/// final code, found or not) and that F1. The cut lies halfway to the next
+/// score below; with nothing below, at most 0.5 (a history with no rejected
+/// candidate says little about where to cut).
+fn best_cut(scores: &[f64], y: &[bool], gold_total: usize) -> (f64, f64) {
+    let mut scored: Vec<(f64, bool)> = scores.iter().copied().zip(y.iter().copied()).collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let (mut tp, mut best_f1, mut best_k) = (0usize, 0.0f64, None);
+    for (i, (_, l)) in scored.iter().enumerate() {
+        tp += usize::from(*l);
+        let prec = tp as f64 / (i + 1) as f64;
+        let rec = tp as f64 / gold_total.max(1) as f64;
+        let f1 = if prec + rec > 0.0 {
+            2.0 * prec * rec / (prec + rec)
+        } else {
+            0.0
+        };
+        if f1 > best_f1 {
+            best_f1 = f1;
+            best_k = Some(i);
+        }
+    }
+    let cut = match best_k {
+        Some(i) => match scored.get(i + 1) {
+            Some((next, _)) => (scored[i].0 + next) / 2.0,
+            None => scored[i].0.min(0.5),
+        },
+        None => 0.5,
+    };
+    (best_f1, cut)
 }
 
 fn candidates_of(
@@ -312,6 +488,7 @@ pub fn learn(
     // 2. Cross-fitted training rows.
     let mut x = Vec::new();
     let mut y = Vec::new();
+    let mut row_fold = Vec::new();
     let mut covered = 0usize;
     let gold_total: usize = gold.iter().map(Vec::len).sum();
     for fold in 0..k {
@@ -336,6 +513,7 @@ pub fn learn(
                 let e = &coder.dict.entries[c.best_entry as usize];
                 x.push(features(c, e, Some(&m)));
                 y.push(label);
+                row_fold.push(fold);
             }
             covered += keys.len();
         }
@@ -343,34 +521,47 @@ pub fn learn(
     let (w, loss) = model::fit_logistic(&x, &y, opts.l2, opts.epochs);
     full.weights = w;
     full.policy = policy;
-    // 3. Threshold maximising micro-F1 over the out-of-fold rows.
-    let mut scored: Vec<(f64, bool)> = x.iter().zip(&y).map(|(f, l)| (full.score(f), *l)).collect();
-    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
-    let (mut tp, mut best_f1, mut best_k) = (0usize, 0.0f64, None);
-    for (i, (_, l)) in scored.iter().enumerate() {
-        tp += usize::from(*l);
-        let prec = tp as f64 / (i + 1) as f64;
-        let rec = tp as f64 / gold_total.max(1) as f64;
-        let f1 = if prec + rec > 0.0 {
-            2.0 * prec * rec / (prec + rec)
-        } else {
-            0.0
-        };
-        if f1 > best_f1 {
-            best_f1 = f1;
-            best_k = Some(i);
+    // Scores of the rows by a re-ranker that did not see them: the trees are
+    // refitted per fold (they would memorise their own rows); the logistic
+    // weights are few enough to score their training rows. The trees are
+    // kept only where they beat the weights on those scores (small
+    // histories are better served by the linear model).
+    let lr_scores: Vec<f64> = x.iter().map(|f| full.score(f)).collect();
+    let (mut best_f1, mut cut) = best_cut(&lr_scores, &y, gold_total);
+    let logistic_micro_f1 = best_f1;
+    if let Some(t) = opts.boosted_trees {
+        let mut s = vec![0.0; x.len()];
+        let mut fitted = true;
+        for fold in 0..k {
+            let (tr_x, tr_y): (Vec<Vec<f64>>, Vec<bool>) = x
+                .iter()
+                .zip(&y)
+                .zip(&row_fold)
+                .filter(|(_, f)| **f != fold)
+                .map(|((r, l), _)| (r.clone(), *l))
+                .unzip();
+            let Some(b) =
+                model::Booster::fit(&tr_x, &tr_y, t.iterations, t.max_depth, t.learning_rate)
+            else {
+                fitted = false;
+                break;
+            };
+            for (i, r) in x.iter().enumerate().filter(|(i, _)| row_fold[*i] == fold) {
+                s[i] = model::sigmoid(b.logit(r));
+            }
+        }
+        if fitted {
+            let (f1, c) = best_cut(&s, &y, gold_total);
+            if f1 > best_f1 {
+                full.booster =
+                    model::Booster::fit(&x, &y, t.iterations, t.max_depth, t.learning_rate);
+                if full.booster.is_some() {
+                    (best_f1, cut) = (f1, c);
+                }
+            }
         }
     }
-    // The cut lies halfway to the next score below it; with nothing below,
-    // at most 0.5 (a history with no rejected candidate says little about
-    // where to cut).
-    full.threshold = match best_k {
-        Some(i) => match scored.get(i + 1) {
-            Some((next, _)) => (scored[i].0 + next) / 2.0,
-            None => scored[i].0.min(0.5),
-        },
-        None => 0.5,
-    };
+    full.threshold = cut;
     // 4. The shipped priors, from every note.
     let coder = Coder::new(engine, None, Some(full.clone()))?;
     let all_c = candidates_of(&coder, notes, &all, &mut scratch, &tick);
@@ -383,6 +574,12 @@ pub fn learn(
         gold_codes: gold_total,
         candidate_recall: covered as f64 / gold_total.max(1) as f64,
         train_micro_f1_at_threshold: best_f1,
+        logistic_micro_f1,
+        reranker: if full.booster.is_some() {
+            "boosted trees".into()
+        } else {
+            "logistic".into()
+        },
         epochs: opts.epochs,
         final_loss: loss,
     };
@@ -397,37 +594,70 @@ pub fn codiesp_history(dir: &std::path::Path, split: &str) -> Result<Vec<CodedNo
     let en = eval::read_codiesp(dir, split, eval::TextLang::English)
         .map_err(|e| crate::error::CoderError::Invalid(e.to_string()))?;
     let es = eval::read_codiesp(dir, split, eval::TextLang::Spanish).ok();
-    let spans: FxHashMap<&str, Vec<(String, f64)>> = es
+    let es_by_id: FxHashMap<&str, &eval::CodiespDoc> = es
         .as_ref()
-        .map(|es| {
-            es.docs
-                .iter()
-                .map(|d| {
-                    let len = d.text.chars().count().max(1) as f64;
-                    let v = d
-                        .spans
-                        .iter()
-                        .filter_map(|g| {
-                            g.fragments
-                                .first()
-                                .map(|f| (g.code.clone(), f.0 as f64 / len))
-                        })
-                        .collect();
-                    (d.id.as_str(), v)
-                })
-                .collect()
-        })
+        .map(|es| es.docs.iter().map(|d| (d.id.as_str(), d)).collect())
         .unwrap_or_default();
+    // Word translations learned from the split's own parallel texts carry
+    // the Spanish evidence spans onto the English translation.
+    let parallel: Vec<(&str, &str)> = en
+        .docs
+        .iter()
+        .filter_map(|d| {
+            es_by_id
+                .get(d.id.as_str())
+                .map(|s| (s.text.as_str(), d.text.as_str()))
+        })
+        .collect();
+    let aligner = (!parallel.is_empty()).then(|| crate::align::Aligner::train(&parallel, 6));
     Ok(en
         .docs
         .iter()
-        .map(|d| CodedNote {
-            id: d.id.clone(),
-            text: d.text.clone(),
-            codes: d.gold.clone(),
-            positions: spans.get(d.id.as_str()).cloned().unwrap_or_default(),
+        .map(|d| {
+            let mut positions = Vec::new();
+            let mut spans = Vec::new();
+            if let Some(src) = es_by_id.get(d.id.as_str()) {
+                let chars = medledger_text::CharIndex::new(&src.text);
+                let byte_of = char_to_byte(&src.text);
+                let len = chars.total_chars().max(1) as f64;
+                for g in &src.spans {
+                    let Some(f) = g.fragments.first() else {
+                        continue;
+                    };
+                    positions.push((g.code.clone(), f.0 as f64 / len));
+                    let (Some(a), Some(al)) = (byte_of(f.0), aligner.as_ref()) else {
+                        continue;
+                    };
+                    if let Some((r, score)) = al.project(&src.text, &d.text, a, &g.text)
+                        && score >= MIN_PROJECTION_SCORE
+                    {
+                        spans.push(CodedSpan {
+                            code: g.code.clone(),
+                            start: r.start,
+                            end: r.end,
+                        });
+                    }
+                }
+            }
+            CodedNote {
+                id: d.id.clone(),
+                text: d.text.clone(),
+                codes: d.gold.clone(),
+                positions,
+                spans,
+            }
         })
         .collect())
+}
+
+/// Maps a code-point offset of `text` to its byte offset.
+fn char_to_byte(text: &str) -> impl Fn(usize) -> Option<usize> + '_ {
+    let starts: Vec<usize> = text.char_indices().map(|(b, _)| b).collect();
+    move |c| match starts.get(c) {
+        Some(b) => Some(*b),
+        None if c == starts.len() => Some(text.len()),
+        None => None,
+    }
 }
 
 /// Scores of one evaluation run: the CodiEsp scores of the suggestions,
@@ -441,6 +671,9 @@ pub struct EvalReport {
     pub scores: Scores,
     /// MAP over the suggestions alone.
     pub map_suggestions_only: f64,
+    /// Recall of the whole ranked list (suggestions and listed candidates):
+    /// the ceiling any threshold could reach.
+    pub ranked_list_recall: f64,
     /// Gold codes that are not billable in the release used (cannot be suggested).
     pub gold_not_billable: usize,
     pub release: String,
@@ -500,6 +733,7 @@ pub fn evaluate(coder: &Coder, split: &CodiespSplit) -> EvalReport {
         model: coder.model_version(),
         scores: s,
         map_suggestions_only,
+        ranked_list_recall: f.micro_recall,
         gold_not_billable,
         release: coder.release.clone(),
         errors,

@@ -296,6 +296,7 @@ fn learning_from_coded_history_adds_terms_and_records_its_policy() {
             text,
             codes,
             positions: Vec::new(),
+            spans: Vec::new(),
         });
     }
     let mut m = learn(engine(), &notes, &LearnOptions::default(), &|_, _| {}).expect("learn");
