@@ -211,9 +211,9 @@ fn print_result(r: &CodingResult) {
 }
 
 /// One note to code in a batch.
-struct NoteIn {
+pub(crate) struct NoteIn {
     id: String,
-    bytes: Vec<u8>,
+    pub(crate) bytes: Vec<u8>,
     enc: Option<Encounter>,
 }
 
@@ -234,7 +234,7 @@ struct NdjsonNote {
 /// Reads every input: text files, folders of .txt files, NDJSON
 /// (`{"id","text",...}` per line) and CSV (`--csv-text`/`--csv-id`
 /// columns). Unreadable records become per-note errors, never aborts.
-fn read_inputs(
+pub(crate) fn read_inputs(
     inputs: &[PathBuf],
     csv_text: &str,
     csv_id: &str,

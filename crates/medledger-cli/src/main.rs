@@ -14,6 +14,7 @@ mod coding;
 mod download;
 mod output;
 mod progress;
+mod services;
 
 use std::path::PathBuf;
 
@@ -61,6 +62,16 @@ enum Command {
     /// Evaluate the coding engine on a benchmark corpus.
     #[command(subcommand)]
     Eval(EvalCmd),
+    /// E/M level of a visit note from documented MDM or time, with its grid.
+    Em(services::EmArgs),
+    /// Remote physiologic/therapeutic monitoring codes for one period.
+    Rpm(services::RpmArgs),
+    /// Digital mental-health treatment device codes and documentation gaps.
+    Dmht(services::DmhtArgs),
+    /// PLA (####U) codes and test names in an order, with coverage risk.
+    Pla(services::PlaArgs),
+    /// Telehealth place of service and modifiers from the documented modality.
+    Telehealth(services::TelehealthArgs),
     /// Measure install time, lookup latency, search latency and memory.
     #[command(subcommand)]
     Bench(BenchCmd),
@@ -189,6 +200,8 @@ enum BenchCmd {
     Codesets(bench::BenchArgs),
     /// Coding throughput (one core and all cores), engine start, linearity, memory.
     Coder(coding::BenchCoderArgs),
+    /// E/M leveling time per note over a corpus, engine start.
+    Em(services::BenchEmArgs),
 }
 
 fn data_dir(cli: &Cli) -> Result<PathBuf> {
@@ -360,6 +373,12 @@ fn run(cli: &Cli) -> Result<()> {
             let engine = open(cli)?;
             coding::learn_cmd(&engine, &data_dir(cli)?, args, json)
         }
+        Command::Em(args) => services::em(args, json),
+        Command::Rpm(args) => services::rpm(args, json),
+        Command::Dmht(args) => services::dmht(args, json),
+        Command::Pla(args) => services::pla(args, json),
+        Command::Telehealth(args) => services::telehealth_cmd(args, json),
+        Command::Bench(BenchCmd::Em(args)) => services::bench_em(args, json),
         Command::Eval(EvalCmd::Codiesp(args)) => {
             let engine = open(cli)?;
             coding::eval_codiesp(&engine, &data_dir(cli)?, args, json)

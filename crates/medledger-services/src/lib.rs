@@ -20,6 +20,7 @@
 pub mod dmht;
 pub mod em;
 pub mod error;
+pub mod fuzzing;
 pub mod monitoring;
 pub mod pla;
 pub mod rules;
