@@ -104,16 +104,18 @@ pub struct Booster {
     roots: Vec<u32>,
 }
 
-/// A node of the compiled trees: `feature == u32::MAX` marks a leaf whose
-/// `value` is its output; otherwise `value` is the split.
+/// A node of the compiled trees: `feature == LEAF` marks a leaf whose
+/// `value` is its output; otherwise `value` is the split, `left` the child
+/// for features below it and `left + 1` the other.
 #[derive(Debug, Clone, PartialEq)]
 struct FlatNode {
-    value: f64,
-    feature: u32,
+    value: f32,
+    feature: u16,
+    missing_left: bool,
     left: u32,
-    right: u32,
-    missing: u32,
 }
+
+const LEAF: u16 = u16::MAX;
 
 /// One node of a tree: a leaf with its value, or a split sending features
 /// below `split` to `left`, the rest to `right` (NaN to `missing`).
@@ -165,8 +167,10 @@ impl Booster {
 
     /// Lays every tree out in one compact array (what [`Booster::logit`]
     /// walks when present): scoring runs once per candidate, so the nodes
-    /// must sit close together. Trees that do not check out (a child out of
-    /// range or not below its parent) keep the array empty and the plain
+    /// must sit close together (12 bytes each, a split's children side by
+    /// side, splits compared in single precision). Trees that do not fit
+    /// that layout (children not adjacent, not after their parent, a
+    /// missing-value branch of its own) keep the array empty and the plain
     /// walk in use.
     pub fn compile(&mut self) {
         let mut flat = Vec::with_capacity(self.trees.iter().map(Vec::len).sum());
@@ -175,26 +179,31 @@ impl Booster {
             let base = flat.len() as u32;
             roots.push(base);
             for (i, n) in tree.iter().enumerate() {
-                let ok = |c: u32| (c as usize) < tree.len() && c as usize > i;
                 let node = match n.leaf {
                     Some(v) => FlatNode {
-                        value: v,
-                        feature: u32::MAX,
+                        value: v as f32,
+                        feature: LEAF,
+                        missing_left: false,
                         left: 0,
-                        right: 0,
-                        missing: 0,
-                    },
-                    None if ok(n.left) && ok(n.right) && ok(n.missing) => FlatNode {
-                        value: n.split,
-                        feature: n.feature,
-                        left: base + n.left,
-                        right: base + n.right,
-                        missing: base + n.missing,
                     },
                     None => {
-                        self.flat.clear();
-                        self.roots.clear();
-                        return;
+                        let fits = (n.left as usize) < tree.len()
+                            && n.left as usize > i
+                            && n.right == n.left + 1
+                            && (n.right as usize) < tree.len()
+                            && (n.missing == n.left || n.missing == n.right)
+                            && n.feature < u32::from(LEAF);
+                        if !fits {
+                            self.flat.clear();
+                            self.roots.clear();
+                            return;
+                        }
+                        FlatNode {
+                            value: n.split as f32,
+                            feature: n.feature as u16,
+                            missing_left: n.missing == n.left,
+                            left: base + n.left,
+                        }
                     }
                 };
                 flat.push(node);
@@ -210,18 +219,16 @@ impl Booster {
             let mut n = &self.flat[root as usize];
             // Children lie after their parents (checked in `compile`), so
             // the walk ends.
-            while n.feature != u32::MAX {
-                let f = x.get(n.feature as usize).copied().unwrap_or(f64::NAN);
-                let next = if f < n.value {
-                    n.left
-                } else if f >= n.value {
-                    n.right
+            while n.feature != LEAF {
+                let f = x.get(usize::from(n.feature)).copied().unwrap_or(f64::NAN) as f32;
+                let right = if f.is_nan() {
+                    !n.missing_left
                 } else {
-                    n.missing
+                    f >= n.value
                 };
-                n = &self.flat[next as usize];
+                n = &self.flat[(n.left + u32::from(right)) as usize];
             }
-            z += n.value;
+            z += f64::from(n.value);
         }
         z
     }
@@ -834,6 +841,10 @@ mod tests {
         for (r, l) in x.iter().zip(&y) {
             assert_eq!(bst.logit(r) > 0.0, *l, "{r:?}");
         }
+        assert!(
+            !bst.flat.is_empty(),
+            "the fitted trees fit the compact layout"
+        );
         let compiled: Vec<f64> = x.iter().map(|r| bst.logit(r)).collect();
         bst.flat.clear();
         bst.roots.clear();
