@@ -541,6 +541,47 @@ struct NdjsonCoded {
     id: serde_json::Value,
     text: String,
     codes: Vec<String>,
+    /// Evidence of the final codes, where the history kept it: code-point
+    /// offsets into `text` (end exclusive), as `code-notes` writes them.
+    #[serde(default)]
+    evidence: Vec<NdjsonEvidence>,
+}
+
+#[derive(serde::Deserialize)]
+struct NdjsonEvidence {
+    code: String,
+    start: usize,
+    end: usize,
+}
+
+/// Evidence spans in code points -> byte ranges of `text`; spans outside
+/// the text or reversed are an error naming the record.
+fn evidence_spans(
+    text: &str,
+    ev: &[NdjsonEvidence],
+    at: &str,
+) -> Result<Vec<medledger_coder::train::CodedSpan>> {
+    let starts: Vec<usize> = text
+        .char_indices()
+        .map(|(b, _)| b)
+        .chain(std::iter::once(text.len()))
+        .collect();
+    ev.iter()
+        .enumerate()
+        .map(|(i, e)| match (starts.get(e.start), starts.get(e.end)) {
+            (Some(&a), Some(&b)) if e.start < e.end => Ok(medledger_coder::train::CodedSpan {
+                code: e.code.clone(),
+                start: a,
+                end: b,
+            }),
+            _ => bail!(
+                "{at}: evidence[{i}] ({}..{}) is not a span of the note's {} characters",
+                e.start,
+                e.end,
+                starts.len() - 1
+            ),
+        })
+        .collect()
 }
 
 pub fn learn_cmd(engine: &Engine, data_dir: &Path, args: &LearnArgs, json: bool) -> Result<()> {
@@ -573,12 +614,14 @@ pub fn learn_cmd(engine: &Engine, data_dir: &Path, args: &LearnArgs, json: bool)
                 serde_json::Value::String(s) => s,
                 v => v.to_string(),
             };
+            let spans =
+                evidence_spans(&n.text, &n.evidence, &format!("{}:{}", p.display(), i + 1))?;
             notes.push(CodedNote {
                 id,
                 text: n.text,
                 codes: n.codes,
                 positions: Vec::new(),
-                spans: Vec::new(),
+                spans,
             });
         }
         let count = notes.len();
