@@ -211,9 +211,9 @@ fn print_result(r: &CodingResult) {
 }
 
 /// One note to code in a batch.
-pub(crate) struct NoteIn {
+struct NoteIn {
     id: String,
-    pub(crate) bytes: Vec<u8>,
+    bytes: Vec<u8>,
     enc: Option<Encounter>,
 }
 
@@ -234,7 +234,28 @@ struct NdjsonNote {
 /// Reads every input: text files, folders of .txt files, NDJSON
 /// (`{"id","text",...}` per line) and CSV (`--csv-text`/`--csv-id`
 /// columns). Unreadable records become per-note errors, never aborts.
-pub(crate) fn read_inputs(
+/// The non-empty UTF-8 notes of a benchmark corpus (the MTSamples CSV's
+/// `transcription` column, NDJSON, text files or folders).
+pub(crate) fn bench_texts(path: &Path) -> Result<Vec<String>> {
+    let mut errs = Vec::new();
+    let notes = read_inputs(
+        std::slice::from_ref(&path.to_path_buf()),
+        "transcription",
+        "note_id",
+        &mut errs,
+    )?;
+    let texts: Vec<String> = notes
+        .into_iter()
+        .filter_map(|n| String::from_utf8(n.bytes).ok())
+        .filter(|t| !t.trim().is_empty())
+        .collect();
+    if texts.is_empty() {
+        bail!("no notes read from {}", path.display());
+    }
+    Ok(texts)
+}
+
+fn read_inputs(
     inputs: &[PathBuf],
     csv_text: &str,
     csv_id: &str,
@@ -835,21 +856,7 @@ pub fn bench_coder(
     args: &BenchCoderArgs,
     json: bool,
 ) -> Result<()> {
-    let mut errs = Vec::new();
-    let notes = read_inputs(
-        std::slice::from_ref(&args.notes),
-        "transcription",
-        "note_id",
-        &mut errs,
-    )?;
-    let texts: Vec<String> = notes
-        .into_iter()
-        .filter_map(|n| String::from_utf8(n.bytes).ok())
-        .filter(|t| !t.trim().is_empty())
-        .collect();
-    if texts.is_empty() {
-        bail!("no notes read from {}", args.notes.display());
-    }
+    let texts = bench_texts(&args.notes)?;
     let started = Instant::now();
     let coder = Coder::new(engine, None, args.model.load(data_dir)?)?;
     let engine_start = started.elapsed().as_secs_f64();

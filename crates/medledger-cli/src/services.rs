@@ -5,7 +5,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use medledger_codesets::Date;
 use medledger_services::em::{
@@ -460,21 +460,7 @@ struct EmBench {
 }
 
 pub fn bench_em(args: &BenchEmArgs, json: bool) -> Result<()> {
-    let mut errs = Vec::new();
-    let notes = crate::coding::read_inputs(
-        std::slice::from_ref(&args.notes),
-        "transcription",
-        "note_id",
-        &mut errs,
-    )?;
-    let texts: Vec<String> = notes
-        .into_iter()
-        .filter_map(|n| String::from_utf8(n.bytes).ok())
-        .filter(|t| !t.trim().is_empty())
-        .collect();
-    if texts.is_empty() {
-        bail!("no notes read from {}", args.notes.display());
-    }
+    let texts = crate::coding::bench_texts(&args.notes)?;
     let started = Instant::now();
     let engine = EmEngine::builtin()?;
     let engine_start = started.elapsed().as_secs_f64();

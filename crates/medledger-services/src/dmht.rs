@@ -318,23 +318,7 @@ struct DocumentationRule {
     missing: String,
 }
 
-macro_rules! meta_of {
-    ($t:ty) => {
-        impl $t {
-            fn meta(&self) -> RuleMeta {
-                RuleMeta {
-                    id: self.id.clone(),
-                    source: self.source.clone(),
-                    effective_from: self.effective_from,
-                    effective_to: self.effective_to,
-                }
-            }
-            fn applies_on(&self, dos: Date) -> bool {
-                dos >= self.effective_from && self.effective_to.is_none_or(|end| dos <= end)
-            }
-        }
-    };
-}
+use crate::rules::meta_of;
 meta_of!(DeviceClass);
 meta_of!(CodeRule);
 meta_of!(Requirement);

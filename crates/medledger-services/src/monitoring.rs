@@ -576,23 +576,7 @@ struct Requirement {
     kind: RequirementKind,
 }
 
-macro_rules! meta_of {
-    ($t:ty) => {
-        impl $t {
-            fn meta(&self) -> RuleMeta {
-                RuleMeta {
-                    id: self.id.clone(),
-                    source: self.source.clone(),
-                    effective_from: self.effective_from,
-                    effective_to: self.effective_to,
-                }
-            }
-            fn applies_on(&self, dos: Date) -> bool {
-                dos >= self.effective_from && self.effective_to.is_none_or(|end| dos <= end)
-            }
-        }
-    };
-}
+use crate::rules::meta_of;
 meta_of!(SupplyRule);
 meta_of!(SetupRule);
 meta_of!(ManagementRule);

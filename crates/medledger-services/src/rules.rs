@@ -71,6 +71,31 @@ impl Evidence {
     }
 }
 
+/// Gives a rule struct with `id`, `source`, `effective_from` and
+/// `effective_to` fields its [`RuleMeta`] and date check (rule structs keep
+/// their fields flat so `deny_unknown_fields` still names a misspelt key).
+macro_rules! meta_of {
+    ($t:ty) => {
+        impl $t {
+            fn meta(&self) -> $crate::rules::RuleMeta {
+                $crate::rules::RuleMeta {
+                    id: self.id.clone(),
+                    source: self.source.clone(),
+                    effective_from: self.effective_from,
+                    effective_to: self.effective_to,
+                }
+            }
+            // Not every kind of rule is filtered by date on its own (some
+            // follow the code they belong to).
+            #[allow(dead_code)]
+            fn applies_on(&self, dos: jiff::civil::Date) -> bool {
+                dos >= self.effective_from && self.effective_to.is_none_or(|end| dos <= end)
+            }
+        }
+    };
+}
+pub(crate) use meta_of;
+
 /// Parses a TOML rule file into `T`, reporting the file, line and column of
 /// any error.
 pub fn parse_rule_file<T: DeserializeOwned>(text: &str, file: &str) -> Result<T> {

@@ -280,20 +280,7 @@ struct ClaimRule {
     exceptions: Vec<ClaimException>,
 }
 
-macro_rules! meta_of {
-    ($t:ty) => {
-        impl $t {
-            fn meta(&self) -> RuleMeta {
-                RuleMeta {
-                    id: self.id.clone(),
-                    source: self.source.clone(),
-                    effective_from: self.effective_from,
-                    effective_to: self.effective_to,
-                }
-            }
-        }
-    };
-}
+use crate::rules::meta_of;
 meta_of!(CueRule);
 meta_of!(PosRule);
 meta_of!(ClaimRule);
