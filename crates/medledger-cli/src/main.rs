@@ -12,6 +12,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod bench;
 mod coding;
 mod download;
+mod ledger;
 mod output;
 mod progress;
 mod services;
@@ -202,6 +203,8 @@ enum BenchCmd {
     Coder(coding::BenchCoderArgs),
     /// E/M leveling time per note over a corpus, engine start.
     Em(services::BenchEmArgs),
+    /// Audit chain: append and verify rates over a synthetic chain.
+    Audit(ledger::BenchAuditArgs),
 }
 
 fn data_dir(cli: &Cli) -> Result<PathBuf> {
@@ -379,6 +382,7 @@ fn run(cli: &Cli) -> Result<()> {
         Command::Pla(args) => services::pla(args, json),
         Command::Telehealth(args) => services::telehealth_cmd(args, json),
         Command::Bench(BenchCmd::Em(args)) => services::bench_em(args, json),
+        Command::Bench(BenchCmd::Audit(args)) => ledger::bench_audit(args, json),
         Command::Eval(EvalCmd::Codiesp(args)) => {
             let engine = open(cli)?;
             coding::eval_codiesp(&engine, &data_dir(cli)?, args, json)
