@@ -582,26 +582,24 @@ fn evidence_spans(
     ev: &[NdjsonEvidence],
     at: &str,
 ) -> Result<Vec<medledger_coder::train::CodedSpan>> {
-    let starts: Vec<usize> = text
-        .char_indices()
-        .map(|(b, _)| b)
-        .chain(std::iter::once(text.len()))
-        .collect();
+    let chars = medledger_text::CharIndex::new(text);
     ev.iter()
         .enumerate()
-        .map(|(i, e)| match (starts.get(e.start), starts.get(e.end)) {
-            (Some(&a), Some(&b)) if e.start < e.end => Ok(medledger_coder::train::CodedSpan {
-                code: e.code.clone(),
-                start: a,
-                end: b,
-            }),
-            _ => bail!(
-                "{at}: evidence[{i}] ({}..{}) is not a span of the note's {} characters",
-                e.start,
-                e.end,
-                starts.len() - 1
-            ),
-        })
+        .map(
+            |(i, e)| match (chars.byte_offset(e.start), chars.byte_offset(e.end)) {
+                (Some(a), Some(b)) if e.start < e.end => Ok(medledger_coder::train::CodedSpan {
+                    code: e.code.clone(),
+                    start: a,
+                    end: b,
+                }),
+                _ => bail!(
+                    "{at}: evidence[{i}] ({}..{}) is not a span of the note's {} characters",
+                    e.start,
+                    e.end,
+                    chars.total_chars()
+                ),
+            },
+        )
         .collect()
 }
 

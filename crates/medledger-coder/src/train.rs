@@ -618,14 +618,13 @@ pub fn codiesp_history(dir: &std::path::Path, split: &str) -> Result<Vec<CodedNo
             let mut spans = Vec::new();
             if let Some(src) = es_by_id.get(d.id.as_str()) {
                 let chars = medledger_text::CharIndex::new(&src.text);
-                let byte_of = char_to_byte(&src.text);
                 let len = chars.total_chars().max(1) as f64;
                 for g in &src.spans {
                     let Some(f) = g.fragments.first() else {
                         continue;
                     };
                     positions.push((g.code.clone(), f.0 as f64 / len));
-                    let (Some(a), Some(al)) = (byte_of(f.0), aligner.as_ref()) else {
+                    let (Some(a), Some(al)) = (chars.byte_offset(f.0), aligner.as_ref()) else {
                         continue;
                     };
                     if let Some((r, score)) = al.project(&src.text, &d.text, a, &g.text)
@@ -648,16 +647,6 @@ pub fn codiesp_history(dir: &std::path::Path, split: &str) -> Result<Vec<CodedNo
             }
         })
         .collect())
-}
-
-/// Maps a code-point offset of `text` to its byte offset.
-fn char_to_byte(text: &str) -> impl Fn(usize) -> Option<usize> + '_ {
-    let starts: Vec<usize> = text.char_indices().map(|(b, _)| b).collect();
-    move |c| match starts.get(c) {
-        Some(b) => Some(*b),
-        None if c == starts.len() => Some(text.len()),
-        None => None,
-    }
 }
 
 /// Scores of one evaluation run: the CodiEsp scores of the suggestions,

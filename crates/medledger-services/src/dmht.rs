@@ -318,7 +318,7 @@ struct DocumentationRule {
     missing: String,
 }
 
-use crate::rules::meta_of;
+use crate::rules::{date_ranges_overlap, meta_of};
 meta_of!(DeviceClass);
 meta_of!(CodeRule);
 meta_of!(Requirement);
@@ -648,10 +648,6 @@ fn refusal(rule: &CodeRule, reason: &str, rule_id: &str, month: Option<String>) 
     }
 }
 
-fn overlap(a: (Date, Option<Date>), b: (Date, Option<Date>)) -> bool {
-    a.0 <= b.1.unwrap_or(Date::MAX) && b.0 <= a.1.unwrap_or(Date::MAX)
-}
-
 fn validate(r: &RuleFile, file: &str) -> Result<()> {
     if r.header.version.trim().is_empty() || r.header.sources.is_empty() {
         return Err(invalid(
@@ -690,7 +686,7 @@ fn validate(r: &RuleFile, file: &str) -> Result<()> {
         }
         for b in &r.device_class[i + 1..] {
             if a.regulation == b.regulation
-                && overlap(
+                && date_ranges_overlap(
                     (a.effective_from, a.effective_to),
                     (b.effective_from, b.effective_to),
                 )
@@ -720,7 +716,7 @@ fn validate(r: &RuleFile, file: &str) -> Result<()> {
                 let ok = r.code.iter().any(|p| {
                     p.kind == CodeKind::First
                         && Some(p.code.as_str()) == a.parent.as_deref()
-                        && overlap(
+                        && date_ranges_overlap(
                             (p.effective_from, p.effective_to),
                             (a.effective_from, a.effective_to),
                         )
@@ -737,7 +733,7 @@ fn validate(r: &RuleFile, file: &str) -> Result<()> {
         for b in &r.code[i + 1..] {
             if a.kind == b.kind
                 && a.kind != CodeKind::Additional
-                && overlap(
+                && date_ranges_overlap(
                     (a.effective_from, a.effective_to),
                     (b.effective_from, b.effective_to),
                 )

@@ -576,18 +576,12 @@ struct Requirement {
     kind: RequirementKind,
 }
 
-use crate::rules::meta_of;
+use crate::rules::{date_ranges_overlap, meta_of};
 meta_of!(SupplyRule);
 meta_of!(SetupRule);
 meta_of!(ManagementRule);
 meta_of!(ExclusiveRule);
 meta_of!(Requirement);
-
-fn ranges_overlap(a: (Date, Option<Date>), b: (Date, Option<Date>)) -> bool {
-    let a_end = a.1.unwrap_or(Date::MAX);
-    let b_end = b.1.unwrap_or(Date::MAX);
-    a.0 <= b_end && b.0 <= a_end
-}
 
 /// The RPM/RTM rule engine.
 #[derive(Debug, Clone)]
@@ -1169,7 +1163,7 @@ fn validate(r: &RuleFile, file: &str) -> Result<()> {
         for b in &r.supply[i + 1..] {
             if a.program == b.program
                 && a.kind == b.kind
-                && ranges_overlap(
+                && date_ranges_overlap(
                     dates(a.effective_from, a.effective_to),
                     dates(b.effective_from, b.effective_to),
                 )
@@ -1195,7 +1189,7 @@ fn validate(r: &RuleFile, file: &str) -> Result<()> {
         }
         for b in &r.setup[i + 1..] {
             if a.program == b.program
-                && ranges_overlap(
+                && date_ranges_overlap(
                     dates(a.effective_from, a.effective_to),
                     dates(b.effective_from, b.effective_to),
                 )
@@ -1234,7 +1228,7 @@ fn validate(r: &RuleFile, file: &str) -> Result<()> {
                 }
                 let earlier = last_first.entry(m.program).or_default();
                 for e in earlier.iter().filter(|e| {
-                    ranges_overlap(
+                    date_ranges_overlap(
                         dates(e.effective_from, e.effective_to),
                         dates(m.effective_from, m.effective_to),
                     )
@@ -1279,7 +1273,7 @@ fn validate(r: &RuleFile, file: &str) -> Result<()> {
                     p.tier == Tier::First
                         && p.program == m.program
                         && p.code == parent
-                        && ranges_overlap(
+                        && date_ranges_overlap(
                             dates(p.effective_from, p.effective_to),
                             dates(m.effective_from, m.effective_to),
                         )

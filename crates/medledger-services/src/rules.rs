@@ -96,6 +96,12 @@ macro_rules! meta_of {
 }
 pub(crate) use meta_of;
 
+/// Whether two effective-date ranges (`to` open-ended when `None`) share a
+/// day.
+pub(crate) fn date_ranges_overlap(a: (Date, Option<Date>), b: (Date, Option<Date>)) -> bool {
+    a.0 <= b.1.unwrap_or(Date::MAX) && b.0 <= a.1.unwrap_or(Date::MAX)
+}
+
 /// Parses a TOML rule file into `T`, reporting the file, line and column of
 /// any error.
 pub fn parse_rule_file<T: DeserializeOwned>(text: &str, file: &str) -> Result<T> {

@@ -280,7 +280,7 @@ struct ClaimRule {
     exceptions: Vec<ClaimException>,
 }
 
-use crate::rules::meta_of;
+use crate::rules::{date_ranges_overlap, meta_of};
 meta_of!(CueRule);
 meta_of!(PosRule);
 meta_of!(ClaimRule);
@@ -544,10 +544,6 @@ pub fn assess(note: &str, ctx: &TelehealthContext) -> Result<TelehealthResult> {
     }
 }
 
-fn overlap(a: (Date, Option<Date>), b: (Date, Option<Date>)) -> bool {
-    a.0 <= b.1.unwrap_or(Date::MAX) && b.0 <= a.1.unwrap_or(Date::MAX)
-}
-
 fn is_modifier(m: &str) -> bool {
     m.len() == 2
         && m.bytes()
@@ -609,7 +605,7 @@ fn validate(r: &RuleFile, file: &str) -> Result<()> {
                 || a.location == PosLocation::Any
                 || b.location == PosLocation::Any;
             if same_place
-                && overlap(
+                && date_ranges_overlap(
                     (a.effective_from, a.effective_to),
                     (b.effective_from, b.effective_to),
                 )
@@ -640,7 +636,7 @@ fn validate(r: &RuleFile, file: &str) -> Result<()> {
         }
         for b in &r.claim[i + 1..] {
             if a.payer == b.payer
-                && overlap(
+                && date_ranges_overlap(
                     (a.effective_from, a.effective_to),
                     (b.effective_from, b.effective_to),
                 )

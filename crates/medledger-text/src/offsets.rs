@@ -84,6 +84,29 @@ impl CharIndex {
     pub fn total_chars(&self) -> usize {
         self.total_chars
     }
+
+    /// The byte offset where code point `char` starts (`text.len()` for
+    /// `char == total_chars()`); `None` past the end. The inverse of
+    /// [`CharIndex::char_offset`] on char boundaries.
+    pub fn byte_offset(&self, char: usize) -> Option<usize> {
+        if char > self.total_chars {
+            return None;
+        }
+        if char == self.total_chars {
+            return Some(self.len);
+        }
+        if self.ascii {
+            return Some(char);
+        }
+        // The last block starting at or before the char; it holds it, since
+        // every block of a non-empty text has char starts.
+        let block = self.prefix.partition_point(|&p| p <= char).checked_sub(1)?;
+        let mut mask = self.masks[block];
+        for _ in 0..char - self.prefix[block] {
+            mask &= mask - 1;
+        }
+        (mask != 0).then(|| block * 64 + mask.trailing_zeros() as usize)
+    }
 }
 
 #[cfg(test)]
@@ -134,6 +157,17 @@ mod tests {
                 prop_assert_eq!(ix.char_offset(b), naive(&s, b));
             }
             prop_assert_eq!(ix.char_offset(s.len()), s.chars().count());
+        }
+
+        #[test]
+        fn byte_offset_inverts_char_offset(s in "\\PC{0,300}") {
+            let ix = CharIndex::new(&s);
+            for (c, (b, _)) in s.char_indices().enumerate() {
+                prop_assert_eq!(ix.byte_offset(c), Some(b));
+            }
+            let n = s.chars().count();
+            prop_assert_eq!(ix.byte_offset(n), Some(s.len()));
+            prop_assert_eq!(ix.byte_offset(n + 1), None);
         }
     }
 }
