@@ -13,6 +13,7 @@ mod bench;
 mod coding;
 mod download;
 mod ledger;
+mod ledger_cmd;
 mod output;
 mod progress;
 mod services;
@@ -38,6 +39,8 @@ struct Cli {
     /// Print JSON for machines instead of text.
     #[arg(long, global = true)]
     json: bool,
+    #[command(flatten)]
+    ledger: ledger_cmd::LedgerOpts,
     #[command(subcommand)]
     command: Command,
 }
@@ -76,6 +79,27 @@ enum Command {
     /// Measure install time, lookup latency, search latency and memory.
     #[command(subcommand)]
     Bench(BenchCmd),
+    /// The ledger database: migrations.
+    #[command(subcommand)]
+    Db(ledger_cmd::DbCmd),
+    /// Users, roles and API tokens.
+    #[command(subcommand)]
+    User(ledger_cmd::UserCmd),
+    /// Store coded encounters (patient, note, coding run, suggestions).
+    #[command(subcommand)]
+    Encounter(ledger_cmd::EncounterCmd),
+    /// The human review: work queue, accept / reject / edit, finalise.
+    #[command(subcommand)]
+    Review(ledger_cmd::ReviewCmd),
+    /// The review policy (which encounters need a human).
+    #[command(subcommand)]
+    Policy(ledger_cmd::PolicyCmd),
+    /// The tamper-evident audit trail: verify, export the defence packet.
+    #[command(subcommand)]
+    Audit(ledger_cmd::AuditCmd),
+    /// Encryption keys: rotate the data key or the master key.
+    #[command(subcommand)]
+    Keys(ledger_cmd::KeysCmd),
 }
 
 #[derive(Subcommand)]
@@ -205,6 +229,8 @@ enum BenchCmd {
     Em(services::BenchEmArgs),
     /// Audit chain: append and verify rates over a synthetic chain.
     Audit(ledger::BenchAuditArgs),
+    /// Ledger: review decisions per second with the audit chain on (SQLite or --db postgres://…).
+    Ledger(ledger::BenchLedgerArgs),
 }
 
 fn data_dir(cli: &Cli) -> Result<PathBuf> {
@@ -383,6 +409,16 @@ fn run(cli: &Cli) -> Result<()> {
         Command::Telehealth(args) => services::telehealth_cmd(args, json),
         Command::Bench(BenchCmd::Em(args)) => services::bench_em(args, json),
         Command::Bench(BenchCmd::Audit(args)) => ledger::bench_audit(args, json),
+        Command::Bench(BenchCmd::Ledger(args)) => {
+            ledger::bench_ledger(args, &data_dir(cli)?, &cli.ledger, json)
+        }
+        Command::Db(cmd) => ledger_cmd::db(cmd, &data_dir(cli)?, &cli.ledger, json),
+        Command::User(cmd) => ledger_cmd::user(cmd, &data_dir(cli)?, &cli.ledger, json),
+        Command::Encounter(cmd) => ledger_cmd::encounter(cmd, &data_dir(cli)?, &cli.ledger, json),
+        Command::Review(cmd) => ledger_cmd::review(cmd, &data_dir(cli)?, &cli.ledger, json),
+        Command::Policy(cmd) => ledger_cmd::policy(cmd, &data_dir(cli)?, &cli.ledger, json),
+        Command::Audit(cmd) => ledger_cmd::audit(cmd, &data_dir(cli)?, &cli.ledger, json),
+        Command::Keys(cmd) => ledger_cmd::keys(cmd, &data_dir(cli)?, &cli.ledger, json),
         Command::Eval(EvalCmd::Codiesp(args)) => {
             let engine = open(cli)?;
             coding::eval_codiesp(&engine, &data_dir(cli)?, args, json)

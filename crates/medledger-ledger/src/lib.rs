@@ -7,3 +7,5 @@
 
 pub mod audit;
 pub mod crypto;
+pub mod ledger;
+pub mod store;

@@ -1,0 +1,231 @@
+-- medledger ledger schema, version 1 (PostgreSQL dialect).
+-- The SQLite twin (migrations/sqlite/V1__ledger.sql) has the same
+-- tables, columns and constraints; only the type names differ
+-- (SQLite INTEGER and BLOB are BIGINT and BYTEA here).
+-- Columns ending in _enc hold AES-256-GCM blobs (PHI); *_index columns hold
+-- HMAC-SHA256 blind indexes. No other column holds PHI.
+
+CREATE TABLE ledger_lock (id BIGINT PRIMARY KEY, note TEXT NOT NULL);
+INSERT INTO ledger_lock (id, note) VALUES (1, 'writers lock this row');
+
+CREATE TABLE orgs (
+    id BIGINT PRIMARY KEY,
+    slug TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+
+CREATE TABLE org_keys (
+    org_id BIGINT NOT NULL REFERENCES orgs (id),
+    version BIGINT NOT NULL,
+    master_key_id TEXT NOT NULL,
+    nonce BYTEA NOT NULL,
+    wrapped BYTEA NOT NULL,
+    created_at TEXT NOT NULL,
+    retired BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (org_id, version)
+);
+
+CREATE TABLE users (
+    id BIGINT PRIMARY KEY,
+    org_id BIGINT NOT NULL REFERENCES orgs (id),
+    username TEXT NOT NULL,
+    display_name TEXT NOT NULL,
+    credential TEXT,
+    password_hash TEXT,
+    disabled BIGINT NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    UNIQUE (org_id, username)
+);
+
+CREATE TABLE user_roles (
+    user_id BIGINT NOT NULL REFERENCES users (id),
+    role TEXT NOT NULL,
+    granted_by TEXT NOT NULL,
+    granted_at TEXT NOT NULL,
+    PRIMARY KEY (user_id, role)
+);
+
+CREATE TABLE api_tokens (
+    id BIGINT PRIMARY KEY,
+    user_id BIGINT NOT NULL REFERENCES users (id),
+    token_hash BYTEA NOT NULL UNIQUE,
+    label TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    revoked BIGINT NOT NULL DEFAULT 0
+);
+
+CREATE TABLE patients (
+    id BIGINT PRIMARY KEY,
+    org_id BIGINT NOT NULL REFERENCES orgs (id),
+    name_enc BYTEA NOT NULL,
+    dob_enc BYTEA NOT NULL,
+    sex TEXT,
+    name_dob_index BYTEA NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX patients_lookup ON patients (org_id, name_dob_index);
+
+CREATE TABLE review_policies (
+    id BIGINT PRIMARY KEY,
+    org_id BIGINT NOT NULL REFERENCES orgs (id),
+    name TEXT NOT NULL,
+    version TEXT NOT NULL,
+    body TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    activated_at TEXT NOT NULL,
+    activated_by TEXT NOT NULL
+);
+
+CREATE TABLE encounters (
+    id BIGINT PRIMARY KEY,
+    org_id BIGINT NOT NULL REFERENCES orgs (id),
+    patient_id BIGINT NOT NULL REFERENCES patients (id),
+    dos TEXT NOT NULL,
+    setting TEXT NOT NULL,
+    payer TEXT,
+    expected_charge_cents BIGINT,
+    status TEXT NOT NULL,
+    review_reasons TEXT NOT NULL,
+    policy_id BIGINT REFERENCES review_policies (id),
+    assigned_to BIGINT REFERENCES users (id),
+    created_at TEXT NOT NULL,
+    finalised_at TEXT,
+    finalised_by TEXT,
+    finalisation_mode TEXT
+);
+CREATE INDEX encounters_queue ON encounters (org_id, status);
+
+CREATE TABLE documents (
+    id BIGINT PRIMARY KEY,
+    org_id BIGINT NOT NULL REFERENCES orgs (id),
+    encounter_id BIGINT NOT NULL REFERENCES encounters (id),
+    kind TEXT NOT NULL,
+    text_enc BYTEA NOT NULL,
+    char_len BIGINT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX documents_encounter ON documents (encounter_id);
+
+CREATE TABLE coding_runs (
+    id BIGINT PRIMARY KEY,
+    org_id BIGINT NOT NULL REFERENCES orgs (id),
+    encounter_id BIGINT NOT NULL REFERENCES encounters (id),
+    document_id BIGINT NOT NULL REFERENCES documents (id),
+    engine_version TEXT NOT NULL,
+    model_version TEXT,
+    codesets TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    duration_us BIGINT NOT NULL,
+    suggestion_count BIGINT NOT NULL
+);
+CREATE INDEX coding_runs_encounter ON coding_runs (encounter_id);
+
+CREATE TABLE suggestions (
+    id BIGINT PRIMARY KEY,
+    org_id BIGINT NOT NULL REFERENCES orgs (id),
+    run_id BIGINT NOT NULL REFERENCES coding_runs (id),
+    encounter_id BIGINT NOT NULL REFERENCES encounters (id),
+    ordinal BIGINT NOT NULL,
+    code_system TEXT NOT NULL,
+    code TEXT NOT NULL,
+    descriptor TEXT NOT NULL,
+    confidence_milli BIGINT NOT NULL,
+    flags TEXT NOT NULL,
+    rule_ids TEXT NOT NULL,
+    detail_enc BYTEA NOT NULL,
+    requires_review BIGINT NOT NULL,
+    status TEXT NOT NULL
+);
+CREATE INDEX suggestions_encounter ON suggestions (encounter_id);
+
+CREATE TABLE decisions (
+    id BIGINT PRIMARY KEY,
+    org_id BIGINT NOT NULL REFERENCES orgs (id),
+    suggestion_id BIGINT NOT NULL REFERENCES suggestions (id),
+    encounter_id BIGINT NOT NULL REFERENCES encounters (id),
+    reviewer_id BIGINT NOT NULL REFERENCES users (id),
+    reviewer_credential TEXT NOT NULL,
+    action TEXT NOT NULL,
+    reason TEXT,
+    comment_enc BYTEA,
+    new_code TEXT,
+    new_evidence_enc BYTEA,
+    decided_at TEXT NOT NULL
+);
+CREATE INDEX decisions_suggestion ON decisions (suggestion_id);
+CREATE INDEX decisions_encounter ON decisions (encounter_id);
+
+CREATE TABLE final_codes (
+    id BIGINT PRIMARY KEY,
+    org_id BIGINT NOT NULL REFERENCES orgs (id),
+    encounter_id BIGINT NOT NULL REFERENCES encounters (id),
+    ordinal BIGINT NOT NULL,
+    code_system TEXT NOT NULL,
+    code TEXT NOT NULL,
+    source TEXT NOT NULL,
+    suggestion_id BIGINT REFERENCES suggestions (id),
+    decision_id BIGINT REFERENCES decisions (id)
+);
+CREATE INDEX final_codes_encounter ON final_codes (encounter_id);
+
+CREATE TABLE claims (
+    id BIGINT PRIMARY KEY,
+    org_id BIGINT NOT NULL REFERENCES orgs (id),
+    encounter_id BIGINT NOT NULL REFERENCES encounters (id),
+    payer TEXT NOT NULL,
+    claim_type TEXT NOT NULL,
+    total_charge_cents BIGINT NOT NULL,
+    status TEXT NOT NULL,
+    body TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX claims_encounter ON claims (encounter_id);
+
+CREATE TABLE claim_status_history (
+    id BIGINT PRIMARY KEY,
+    org_id BIGINT NOT NULL REFERENCES orgs (id),
+    claim_id BIGINT NOT NULL REFERENCES claims (id),
+    status TEXT NOT NULL,
+    at TEXT NOT NULL,
+    detail TEXT NOT NULL
+);
+CREATE INDEX claim_status_claim ON claim_status_history (claim_id);
+
+CREATE TABLE remittances (
+    id BIGINT PRIMARY KEY,
+    org_id BIGINT NOT NULL REFERENCES orgs (id),
+    claim_id BIGINT REFERENCES claims (id),
+    payer TEXT NOT NULL,
+    paid_cents BIGINT NOT NULL,
+    adjustment_codes TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    detail TEXT NOT NULL
+);
+CREATE INDEX remittances_claim ON remittances (claim_id);
+
+CREATE TABLE audit_log (
+    seq BIGINT PRIMARY KEY,
+    at TEXT NOT NULL,
+    org TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    prev_hash BYTEA NOT NULL,
+    hash BYTEA NOT NULL,
+    signature BYTEA,
+    key_id TEXT
+);
+CREATE INDEX audit_log_subject ON audit_log (subject);
+
+-- Append-only: the ledger never updates or deletes audit rows. This trigger
+-- makes an accidental UPDATE/DELETE fail; deliberate tampering by someone who
+-- can drop it is what `audit verify` catches.
+CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'audit_log is append-only';
+END;
+$$;
+CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log
+FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();

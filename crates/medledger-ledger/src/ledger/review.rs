@@ -1,0 +1,684 @@
+//! Review decisions (accept / reject with a reason / edit) and
+//! finalisation. A final code set exists only once every suggestion the
+//! policy routed to a human has a human decision.
+
+use super::encounters::{
+    EvidenceSpan, FINALISED, IN_REVIEW, active_policy, check_spans, note_of, store_policy,
+};
+use super::policy::ReviewPolicy;
+use super::{Actor, Ctx, Ledger, LedgerError, Principal, Result, invalid, next_id, not_found, now};
+use crate::audit::AuditKind;
+use crate::ledger::roles::Action;
+use crate::store::{Conn, StoreError};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+/// Why a suggestion was rejected (a fixed list, plus free text).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RejectReason {
+    /// The note does not document the condition.
+    NotDocumented,
+    /// The mention is negated ("no …", "denies …").
+    Negated,
+    /// Uncertain, possible, rule-out (outpatient: code the symptom).
+    Uncertain,
+    /// History only, not current.
+    HistoricalOnly,
+    /// A family member's condition.
+    FamilyHistory,
+    /// The wrong code for what is documented.
+    WrongCode,
+    /// More specificity is documented than the code carries.
+    WrongSpecificity,
+    /// Already coded / a duplicate.
+    Duplicate,
+    /// Conflicts with an official guideline (Excludes1, sequencing, code first).
+    GuidelineConflict,
+    /// Not billable for this encounter (setting, payer, date).
+    NotBillable,
+    /// Anything else (explain in the comment).
+    Other,
+}
+
+impl RejectReason {
+    /// Every reason.
+    pub const ALL: [RejectReason; 11] = [
+        RejectReason::NotDocumented,
+        RejectReason::Negated,
+        RejectReason::Uncertain,
+        RejectReason::HistoricalOnly,
+        RejectReason::FamilyHistory,
+        RejectReason::WrongCode,
+        RejectReason::WrongSpecificity,
+        RejectReason::Duplicate,
+        RejectReason::GuidelineConflict,
+        RejectReason::NotBillable,
+        RejectReason::Other,
+    ];
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RejectReason::NotDocumented => "not_documented",
+            RejectReason::Negated => "negated",
+            RejectReason::Uncertain => "uncertain",
+            RejectReason::HistoricalOnly => "historical_only",
+            RejectReason::FamilyHistory => "family_history",
+            RejectReason::WrongCode => "wrong_code",
+            RejectReason::WrongSpecificity => "wrong_specificity",
+            RejectReason::Duplicate => "duplicate",
+            RejectReason::GuidelineConflict => "guideline_conflict",
+            RejectReason::NotBillable => "not_billable",
+            RejectReason::Other => "other",
+        }
+    }
+}
+
+impl std::str::FromStr for RejectReason {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let norm = s.trim().to_ascii_lowercase().replace('-', "_");
+        RejectReason::ALL
+            .into_iter()
+            .find(|r| r.as_str() == norm)
+            .ok_or_else(|| {
+                let all: Vec<&str> = RejectReason::ALL.iter().map(|r| r.as_str()).collect();
+                format!("unknown reason {s:?}; reasons: {}", all.join(", "))
+            })
+    }
+}
+
+/// A reviewer's decision on one suggestion.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum DecisionInput {
+    /// The code stands.
+    Accept {
+        /// Optional comment (sealed: it may quote the note).
+        #[serde(default)]
+        comment: Option<String>,
+    },
+    /// The code is wrong.
+    Reject {
+        /// Why.
+        reason: RejectReason,
+        /// Free text (sealed).
+        #[serde(default)]
+        comment: Option<String>,
+    },
+    /// Replace the code (and optionally the evidence).
+    Edit {
+        /// The new code.
+        code: String,
+        /// New evidence spans (code points; `text` may be left empty and is
+        /// then filled from the note). Empty: keep the suggestion's evidence.
+        #[serde(default)]
+        evidence: Vec<EvidenceSpan>,
+        /// Free text (sealed).
+        #[serde(default)]
+        comment: Option<String>,
+    },
+}
+
+impl DecisionInput {
+    fn action(&self) -> &'static str {
+        match self {
+            DecisionInput::Accept { .. } => "accept",
+            DecisionInput::Reject { .. } => "reject",
+            DecisionInput::Edit { .. } => "edit",
+        }
+    }
+
+    fn comment(&self) -> Option<&str> {
+        match self {
+            DecisionInput::Accept { comment }
+            | DecisionInput::Reject { comment, .. }
+            | DecisionInput::Edit { comment, .. } => comment.as_deref(),
+        }
+    }
+}
+
+/// A stored decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DecisionRecord {
+    /// Id.
+    pub id: i64,
+    /// Suggestion.
+    pub suggestion: i64,
+    /// Encounter.
+    pub encounter: i64,
+    /// Reviewer's user id.
+    pub reviewer_id: i64,
+    /// Reviewer's login name.
+    pub reviewer: String,
+    /// Reviewer's display name.
+    pub reviewer_name: String,
+    /// Reviewer's credential at the time.
+    pub credential: String,
+    /// `accept`, `reject`, `edit`.
+    pub action: String,
+    /// Reject reason.
+    pub reason: Option<String>,
+    /// Comment (decrypted).
+    pub comment: Option<String>,
+    /// New code (edit).
+    pub new_code: Option<String>,
+    /// New evidence (edit).
+    pub new_evidence: Vec<EvidenceSpan>,
+    /// When.
+    pub decided_at: String,
+}
+
+/// A final code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FinalCode {
+    /// Position.
+    pub ordinal: i64,
+    /// System.
+    pub system: String,
+    /// Code.
+    pub code: String,
+    /// `reviewer` (accepted or edited by a human) or `engine` (passed under policy).
+    pub source: String,
+    /// The suggestion it came from.
+    pub suggestion: Option<i64>,
+    /// The decision behind it.
+    pub decision: Option<i64>,
+}
+
+/// What finalising did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finalised {
+    /// Encounter.
+    pub encounter: i64,
+    /// The final codes.
+    pub codes: Vec<FinalCode>,
+    /// `human` or `autonomous`.
+    pub mode: String,
+    /// When.
+    pub at: String,
+}
+
+/// Result of one decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DecisionOutcome {
+    /// Decision id.
+    pub decision: i64,
+    /// Suggestion.
+    pub suggestion: i64,
+    /// Encounter.
+    pub encounter: i64,
+    /// Suggestion status now.
+    pub status: String,
+    /// Required decisions still missing on the encounter.
+    pub pending_required: i64,
+    /// Set when this decision completed the review and the encounter was finalised.
+    pub finalised: Option<Finalised>,
+}
+
+fn reviewer_of(p: &Principal) -> Result<(i64, String)> {
+    match &p.actor {
+        Actor::User {
+            id,
+            credential: Some(c),
+            ..
+        } if !c.trim().is_empty() => Ok((*id, c.clone())),
+        Actor::User { username, .. } => Err(invalid(
+            "reviewer",
+            format!(
+                "{username} has no coding credential (CPC, CCS, …); a review decision needs one"
+            ),
+        )),
+        Actor::Operator => Err(invalid(
+            "reviewer",
+            "a review decision must name a credentialed user (--as USER)",
+        )),
+    }
+}
+
+pub(crate) fn load_decisions(
+    c: &mut dyn Conn,
+    ctx: &mut Ctx<'_>,
+    p: &Principal,
+    encounter: i64,
+) -> Result<Vec<DecisionRecord>> {
+    let mut out = Vec::new();
+    for r in c.query(
+        "SELECT d.id, d.suggestion_id, d.reviewer_id, u.username, u.display_name, d.reviewer_credential, d.action, d.reason, d.comment_enc, d.new_code, d.new_evidence_enc, d.decided_at FROM decisions d JOIN users u ON u.id = d.reviewer_id WHERE d.encounter_id = ? AND d.org_id = ? ORDER BY d.id",
+        &[encounter.into(), p.org_id.into()],
+    )? {
+        let id = r.int(0)?;
+        let comment = match r.opt_blob(8)? {
+            Some(b) => Some(ctx.open_text(c, p, "decisions", "comment_enc", id, &b)?),
+            None => None,
+        };
+        let new_evidence = match r.opt_blob(10)? {
+            Some(b) => {
+                let raw = ctx.open(c, p, "decisions", "new_evidence_enc", id, &b)?;
+                serde_json::from_slice(&raw).map_err(|e| {
+                    LedgerError::Store(StoreError::Corrupt {
+                        table: "decisions",
+                        id,
+                        column: "new_evidence_enc",
+                        message: e.to_string(),
+                    })
+                })?
+            }
+            None => Vec::new(),
+        };
+        out.push(DecisionRecord {
+            id,
+            suggestion: r.int(1)?,
+            encounter,
+            reviewer_id: r.int(2)?,
+            reviewer: r.text(3)?,
+            reviewer_name: r.text(4)?,
+            credential: r.text(5)?,
+            action: r.text(6)?,
+            reason: r.opt_text(7)?,
+            comment,
+            new_code: r.opt_text(9)?,
+            new_evidence,
+            decided_at: r.text(11)?,
+        });
+    }
+    Ok(out)
+}
+
+pub(crate) fn load_final_codes(
+    c: &mut dyn Conn,
+    p: &Principal,
+    encounter: i64,
+) -> Result<Vec<FinalCode>> {
+    let mut out = Vec::new();
+    for r in c.query(
+        "SELECT ordinal, code_system, code, source, suggestion_id, decision_id FROM final_codes WHERE encounter_id = ? AND org_id = ? ORDER BY ordinal",
+        &[encounter.into(), p.org_id.into()],
+    )? {
+        out.push(FinalCode {
+            ordinal: r.int(0)?,
+            system: r.text(1)?,
+            code: r.text(2)?,
+            source: r.text(3)?,
+            suggestion: r.opt_int(4)?,
+            decision: r.opt_int(5)?,
+        });
+    }
+    Ok(out)
+}
+
+fn pending_required(c: &mut dyn Conn, encounter: i64) -> Result<i64> {
+    let rows = c.query(
+        "SELECT COUNT(*) FROM suggestions WHERE encounter_id = ? AND requires_review = 1 AND status = 'pending'",
+        &[encounter.into()],
+    )?;
+    Ok(rows.first().map(|r| r.int(0)).transpose()?.unwrap_or(0))
+}
+
+fn decide_tx(
+    c: &mut dyn Conn,
+    ctx: &mut Ctx<'_>,
+    p: &Principal,
+    reviewer: (i64, &str),
+    suggestion: i64,
+    d: &DecisionInput,
+    auto_finalise: bool,
+) -> Result<DecisionOutcome> {
+    let rows = c.query(
+        "SELECT s.encounter_id, s.code, s.code_system, e.status FROM suggestions s JOIN encounters e ON e.id = s.encounter_id WHERE s.id = ? AND s.org_id = ?",
+        &[suggestion.into(), p.org_id.into()],
+    )?;
+    let r = rows
+        .first()
+        .ok_or_else(|| not_found("suggestion", suggestion))?;
+    let (encounter, code, system, status) = (r.int(0)?, r.text(1)?, r.text(2)?, r.text(3)?);
+    if status == FINALISED {
+        return Err(LedgerError::Conflict(format!(
+            "encounter {encounter} is finalised; its codes can no longer be decided"
+        )));
+    }
+    let id = next_id(c, "decisions")?;
+    let comment = match d.comment() {
+        Some(t) if !t.is_empty() => {
+            Some(ctx.seal(c, p, "decisions", "comment_enc", id, t.as_bytes())?)
+        }
+        _ => None,
+    };
+    let (reason, new_code, new_evidence) = match d {
+        DecisionInput::Accept { .. } => (None, None, None),
+        DecisionInput::Reject { reason, .. } => {
+            if *reason == RejectReason::Other && d.comment().is_none_or(str::is_empty) {
+                return Err(invalid("comment", "reason 'other' needs a comment"));
+            }
+            (Some(reason.as_str()), None, None)
+        }
+        DecisionInput::Edit {
+            code: new,
+            evidence,
+            ..
+        } => {
+            let new = new.trim().to_ascii_uppercase();
+            if new.is_empty() {
+                return Err(invalid("code", "an edit needs the new code"));
+            }
+            let sealed = if evidence.is_empty() {
+                None
+            } else {
+                let note = note_of(c, ctx, p, encounter)?;
+                let filled = fill_spans(&note, evidence)?;
+                check_spans(&note, &filled, "evidence")?;
+                let raw =
+                    serde_json::to_vec(&filled).map_err(|e| invalid("evidence", e.to_string()))?;
+                Some(ctx.seal(c, p, "decisions", "new_evidence_enc", id, &raw)?)
+            };
+            (None, Some(new), sealed)
+        }
+    };
+    let at = now();
+    c.exec(
+        "INSERT INTO decisions (id, org_id, suggestion_id, encounter_id, reviewer_id, reviewer_credential, action, reason, comment_enc, new_code, new_evidence_enc, decided_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        &[
+            id.into(),
+            p.org_id.into(),
+            suggestion.into(),
+            encounter.into(),
+            reviewer.0.into(),
+            reviewer.1.into(),
+            d.action().into(),
+            reason.into(),
+            comment.into(),
+            new_code.clone().into(),
+            new_evidence.into(),
+            at.as_str().into(),
+        ],
+    )?;
+    let new_status = match d {
+        DecisionInput::Accept { .. } => "accepted",
+        DecisionInput::Reject { .. } => "rejected",
+        DecisionInput::Edit { .. } => "edited",
+    };
+    c.exec(
+        "UPDATE suggestions SET status = ? WHERE id = ?",
+        &[new_status.into(), suggestion.into()],
+    )?;
+    c.exec(
+        "UPDATE encounters SET status = ? WHERE id = ? AND status <> ?",
+        &[IN_REVIEW.into(), encounter.into(), IN_REVIEW.into()],
+    )?;
+    ctx.audit(
+        p,
+        AuditKind::SuggestionDecision,
+        format!("encounter:{encounter}"),
+        json!({"decision": d.action(), "decision_id": id, "suggestion": suggestion, "system": system, "code": code,
+               "new_code": new_code, "reason": reason, "credential": reviewer.1, "has_comment": d.comment().is_some_and(|t| !t.is_empty())}),
+    );
+    let pending = pending_required(c, encounter)?;
+    let finalised = if auto_finalise && pending == 0 {
+        Some(finalise_tx(c, ctx, p, encounter)?)
+    } else {
+        None
+    };
+    Ok(DecisionOutcome {
+        decision: id,
+        suggestion,
+        encounter,
+        status: new_status.to_owned(),
+        pending_required: pending,
+        finalised,
+    })
+}
+
+fn fill_spans(note: &str, spans: &[EvidenceSpan]) -> Result<Vec<EvidenceSpan>> {
+    let chars: Vec<char> = note.chars().collect();
+    spans
+        .iter()
+        .map(|s| {
+            if s.start >= s.end || s.end > chars.len() {
+                return Err(invalid(
+                    "evidence",
+                    format!(
+                        "span {}..{} is empty or outside the note ({} characters)",
+                        s.start,
+                        s.end,
+                        chars.len()
+                    ),
+                ));
+            }
+            let text = if s.text.is_empty() {
+                chars[s.start..s.end].iter().collect()
+            } else {
+                s.text.clone()
+            };
+            Ok(EvidenceSpan {
+                start: s.start,
+                end: s.end,
+                text,
+            })
+        })
+        .collect()
+}
+
+fn finalise_tx(
+    c: &mut dyn Conn,
+    ctx: &mut Ctx<'_>,
+    p: &Principal,
+    encounter: i64,
+) -> Result<Finalised> {
+    let rows = c.query(
+        "SELECT status FROM encounters WHERE id = ? AND org_id = ?",
+        &[encounter.into(), p.org_id.into()],
+    )?;
+    let status = rows
+        .first()
+        .ok_or_else(|| not_found("encounter", encounter))?
+        .text(0)?;
+    if status == FINALISED {
+        return Err(LedgerError::Conflict(format!(
+            "encounter {encounter} is already finalised"
+        )));
+    }
+    let pending = pending_required(c, encounter)?;
+    if pending > 0 {
+        return Err(LedgerError::Conflict(format!(
+            "encounter {encounter} has {pending} suggestion(s) that the review policy routes to a human and that are not decided yet"
+        )));
+    }
+    // the last decision per suggestion counts
+    let mut codes = Vec::new();
+    let sugg = c.query(
+        "SELECT s.id, s.code_system, s.code, s.status, (SELECT MAX(d.id) FROM decisions d WHERE d.suggestion_id = s.id) FROM suggestions s WHERE s.encounter_id = ? AND s.org_id = ? ORDER BY s.ordinal, s.id",
+        &[encounter.into(), p.org_id.into()],
+    )?;
+    let mut next = next_id(c, "final_codes")?;
+    for s in sugg {
+        let (sid, system, code, st, did) =
+            (s.int(0)?, s.text(1)?, s.text(2)?, s.text(3)?, s.opt_int(4)?);
+        let (final_code, source) = match st.as_str() {
+            "rejected" => continue,
+            "edited" => {
+                let d = did.ok_or_else(|| {
+                    LedgerError::Conflict(format!("suggestion {sid} edited without a decision"))
+                })?;
+                let nc = c
+                    .query("SELECT new_code FROM decisions WHERE id = ?", &[d.into()])?
+                    .first()
+                    .map(|r| r.opt_text(0))
+                    .transpose()?
+                    .flatten()
+                    .unwrap_or(code);
+                (nc, "reviewer")
+            }
+            "accepted" => (code, "reviewer"),
+            _ => (code, "engine"),
+        };
+        if codes
+            .iter()
+            .any(|f: &FinalCode| f.system == system && f.code == final_code)
+        {
+            continue;
+        }
+        let ordinal = codes.len() as i64;
+        c.exec(
+            "INSERT INTO final_codes (id, org_id, encounter_id, ordinal, code_system, code, source, suggestion_id, decision_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            &[next.into(), p.org_id.into(), encounter.into(), ordinal.into(), system.as_str().into(), final_code.as_str().into(), source.into(), sid.into(), did.into()],
+        )?;
+        next += 1;
+        codes.push(FinalCode {
+            ordinal,
+            system,
+            code: final_code,
+            source: source.to_owned(),
+            suggestion: Some(sid),
+            decision: did,
+        });
+    }
+    let at = now();
+    c.exec(
+        "UPDATE encounters SET status = ?, finalised_at = ?, finalised_by = ?, finalisation_mode = 'human' WHERE id = ?",
+        &[FINALISED.into(), at.as_str().into(), p.audit_actor().into(), encounter.into()],
+    )?;
+    let (_, policy) = active_policy(c, p)?;
+    ctx.audit(
+        p,
+        AuditKind::Finalisation,
+        format!("encounter:{encounter}"),
+        json!({"mode": "human", "codes": codes.iter().map(|f| json!({"system": f.system, "code": f.code, "source": f.source})).collect::<Vec<_>>(), "policy": policy.label()}),
+    );
+    Ok(Finalised {
+        encounter,
+        codes,
+        mode: "human".into(),
+        at,
+    })
+}
+
+impl Ledger {
+    /// Records one decision; durable when this returns. When it was the last
+    /// decision the policy required, the encounter is finalised in the same
+    /// transaction.
+    pub fn decide(
+        &mut self,
+        p: &Principal,
+        suggestion: i64,
+        d: &DecisionInput,
+    ) -> Result<DecisionOutcome> {
+        p.require(Action::Decide)?;
+        let (rid, cred) = reviewer_of(p)?;
+        self.write_audited(|c, ctx| decide_tx(c, ctx, p, (rid, &cred), suggestion, d, true))
+    }
+
+    /// Records many decisions in one transaction (all or none); durable when
+    /// this returns. Encounters whose required reviews are all done are
+    /// finalised at the end.
+    pub fn decide_batch(
+        &mut self,
+        p: &Principal,
+        batch: &[(i64, DecisionInput)],
+    ) -> Result<Vec<DecisionOutcome>> {
+        p.require(Action::Decide)?;
+        let (rid, cred) = reviewer_of(p)?;
+        self.write_audited(|c, ctx| {
+            let mut out = Vec::with_capacity(batch.len());
+            for (sid, d) in batch {
+                out.push(decide_tx(c, ctx, p, (rid, &cred), *sid, d, false)?);
+            }
+            let mut done: Vec<i64> = out.iter().map(|o| o.encounter).collect();
+            done.sort_unstable();
+            done.dedup();
+            for enc in done {
+                if pending_required(c, enc)? == 0 {
+                    let f = finalise_tx(c, ctx, p, enc)?;
+                    if let Some(last) = out.iter_mut().rev().find(|o| o.encounter == enc) {
+                        last.pending_required = 0;
+                        last.finalised = Some(f);
+                    }
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// Finalises an encounter whose required reviews are done.
+    pub fn finalise(&mut self, p: &Principal, encounter: i64) -> Result<Finalised> {
+        p.require(Action::Finalise)?;
+        reviewer_of(p)?;
+        self.write_audited(|c, ctx| finalise_tx(c, ctx, p, encounter))
+    }
+
+    /// Activates a new review policy for the organisation (a new version row).
+    pub fn set_policy(&mut self, p: &Principal, policy: &ReviewPolicy) -> Result<i64> {
+        p.require(Action::ManagePolicy)?;
+        self.write_audited(|c, ctx| {
+            let id = store_policy(c, p, policy)?;
+            ctx.audit(
+                p,
+                AuditKind::PolicyChange,
+                format!("policy:{id}"),
+                json!({"policy": policy.label(), "sha256": policy.sha256}),
+            );
+            Ok(id)
+        })
+    }
+
+    /// The organisation's active policy.
+    pub fn policy(&mut self, p: &Principal) -> Result<ReviewPolicy> {
+        p.require(Action::ViewQueue)?;
+        self.write_audited(|c, _| Ok(active_policy(c, p)?.1))
+    }
+}
+
+/// Review figures for the organisation (no PHI): the queue by status, the
+/// decisions by action and how often reviewers agreed with the engine.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReviewStats {
+    /// Encounters per status.
+    pub encounters_by_status: std::collections::BTreeMap<String, i64>,
+    /// Finalised autonomously (no human needed under the policy).
+    pub autonomous_finalisations: i64,
+    /// Latest decision per suggestion, by action.
+    pub decisions_by_action: std::collections::BTreeMap<String, i64>,
+    /// Share of decided suggestions accepted unchanged.
+    pub agreement_rate: Option<f64>,
+}
+
+impl Ledger {
+    /// Review figures for the principal's organisation.
+    pub fn review_stats(&mut self, p: &Principal) -> Result<ReviewStats> {
+        p.require(Action::ViewReports)?;
+        self.read_audited(|c, _| {
+            let mut by_status = std::collections::BTreeMap::new();
+            for r in c.query(
+                "SELECT status, COUNT(*) FROM encounters WHERE org_id = ? GROUP BY status",
+                &[p.org_id.into()],
+            )? {
+                by_status.insert(r.text(0)?, r.int(1)?);
+            }
+            let autonomous = c
+                .query(
+                    "SELECT COUNT(*) FROM encounters WHERE org_id = ? AND finalisation_mode = 'autonomous'",
+                    &[p.org_id.into()],
+                )?
+                .first()
+                .map(|r| r.int(0))
+                .transpose()?
+                .unwrap_or(0);
+            let mut by_action = std::collections::BTreeMap::new();
+            for r in c.query(
+                "SELECT d.action, COUNT(*) FROM decisions d WHERE d.org_id = ? AND d.id = (SELECT MAX(x.id) FROM decisions x WHERE x.suggestion_id = d.suggestion_id) GROUP BY d.action",
+                &[p.org_id.into()],
+            )? {
+                by_action.insert(r.text(0)?, r.int(1)?);
+            }
+            let decided: i64 = by_action.values().sum();
+            let accepted = by_action.get("accept").copied().unwrap_or(0);
+            Ok(ReviewStats {
+                encounters_by_status: by_status,
+                autonomous_finalisations: autonomous,
+                decisions_by_action: by_action,
+                agreement_rate: (decided > 0).then(|| accepted as f64 / decided as f64),
+            })
+        })
+    }
+}
