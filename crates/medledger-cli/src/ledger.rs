@@ -120,7 +120,7 @@ struct LedgerBench {
 /// organisation keeps the benchmark's rows apart.
 pub fn bench_ledger(
     args: &BenchLedgerArgs,
-    _data_dir: &std::path::Path,
+    data_dir: &std::path::Path,
     opts: &crate::ledger_cmd::LedgerOpts,
     json: bool,
 ) -> Result<()> {
@@ -131,8 +131,12 @@ pub fn bench_ledger(
     if args.decisions == 0 || args.batch == 0 {
         bail!("--decisions and --batch must be at least 1");
     }
+    // Without --db: a throw-away SQLite file and keys in a temporary
+    // directory. With --db: the data directory's keys, so the audit chain of
+    // a database benchmarked repeatedly stays verifiable.
     let tmp = tempfile::tempdir()?;
-    let mut cfg = LedgerConfig::new(tmp.path(), opts.db.as_deref())?;
+    let key_dir = if opts.db.is_some() { data_dir } else { tmp.path() };
+    let mut cfg = LedgerConfig::new(key_dir, opts.db.as_deref())?;
     cfg.master_key_env = None;
     let (mut l, _) = Ledger::open(&cfg)?;
     let org = format!("bench-{}", jiff::Timestamp::now().as_millisecond());

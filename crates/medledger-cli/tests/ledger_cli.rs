@@ -264,7 +264,7 @@ fn json_error(out: &Output) -> String {
         .to_owned()
 }
 
-const DOS: &str = "2025-11-03";
+const DOS: &str = "2026-05-04";
 
 /// A note the dictionary coder finds several conditions in, with characters
 /// that must be escaped in HTML next to the evidence.
@@ -813,18 +813,34 @@ fn problems_at(v: &Value, seq: i64) -> Vec<String> {
         .collect()
 }
 
-fn assert_tampered(env: &Env, seq: i64, kinds: &[&str], what: &str) {
+/// `audit verify` fails (exit 1, `ok: false`) with each `(seq, kind)` among
+/// its problems and no problem before the first tampered entry.
+fn assert_tampered(env: &Env, expected: &[(i64, &str)], what: &str) {
     let (out, v) = env.verify();
     assert_eq!(out.status.code(), Some(1), "{what}: {}", both(&out));
     assert_eq!(v["ok"], false, "{what}: {v}");
-    let at = problems_at(&v, seq);
-    assert!(
-        at.iter().any(|k| kinds.contains(&k.as_str())),
-        "{what}: expected a {kinds:?} problem at seq {seq}: {v}"
-    );
+    for (seq, kind) in expected {
+        let at = problems_at(&v, *seq);
+        assert!(
+            at.iter().any(|k| k == kind),
+            "{what}: expected a {kind} problem at seq {seq}: {v}"
+        );
+    }
+    let first = expected.iter().map(|e| e.0).min().unwrap();
+    for p in v["problems"].as_array().unwrap() {
+        assert!(
+            p["seq"].as_i64().unwrap() >= first,
+            "{what}: a problem before seq {first}: {p}"
+        );
+    }
     // Text mode says so too.
     let out = env.run(None, &["audit", "verify"]);
     assert_eq!(out.status.code(), Some(1), "{what}: {}", both(&out));
+    assert!(
+        text(&out.stdout).contains(&format!("entry {first}")),
+        "{what}: {}",
+        both(&out)
+    );
 }
 
 #[test]
@@ -849,7 +865,7 @@ fn audit_verify_detects_a_changed_row() {
         .unwrap();
     assert_eq!(n, 1);
     drop(c);
-    assert_tampered(&env, k, &["hash_mismatch"], "changed detail");
+    assert_tampered(&env, &[(k, "hash_mismatch")], "changed detail");
 }
 
 #[test]
@@ -867,8 +883,7 @@ fn audit_verify_detects_a_deleted_row() {
     // The gap shows at the entry after the deleted one.
     assert_tampered(
         &env,
-        k + 1,
-        &["sequence_gap", "broken_link"],
+        &[(k + 1, "sequence_gap"), (k + 1, "broken_link")],
         "deleted row",
     );
 }
@@ -902,10 +917,15 @@ fn audit_verify_detects_swapped_rows() {
         .unwrap();
     assert_eq!(moved, orig, "the swap happened");
     drop(c);
+    // Each moved entry no longer hashes at its place, and the links break.
     assert_tampered(
         &env,
-        a,
-        &["hash_mismatch", "broken_link", "sequence_out_of_order"],
+        &[
+            (a, "hash_mismatch"),
+            (a + 1, "broken_link"),
+            (b, "hash_mismatch"),
+            (b + 1, "broken_link"),
+        ],
         "swapped rows",
     );
 }
@@ -1086,11 +1106,12 @@ fn phi_is_never_stored_or_printed_in_the_clear() {
         "bad.ndjson",
         &format!(
             "{}\n",
-            j!({"note": SECRET_NOTE, "patient_name": SECRET_NAME, "patient_dob": "19370819", "dos": DOS})
+            j!({"note": SECRET_NOTE, "patient_name": SECRET_NAME, "patient_dob": "1937-02-30", "dos": DOS})
         ),
     );
     let out = env.run(None, &["encounter", "import", bad.to_str().unwrap()]);
     assert!(!out.status.success(), "bad dob accepted: {}", both(&out));
+    assert!(text(&out.stderr).contains("patient_dob"), "{}", both(&out));
     record("encounter import, bad dob", out);
     for (label, out) in &outputs {
         let all = both(out);
@@ -1292,14 +1313,12 @@ fn check_decisions(db: &mut dyn Sql, acked: &[Value]) -> usize {
     ids.len()
 }
 
-fn import_lines(n: usize, tag: &str) -> String {
+/// `n` NDJSON encounters for `encounter import` whose notes are `note(i)`.
+fn import_lines(n: usize, tag: &str, note: impl Fn(usize) -> String) -> String {
     let mut s = String::new();
     for i in 0..n {
-        let note = format!(
-            "Kill test visit {i} ({tag}). Assessment: type 2 diabetes mellitus. Essential hypertension."
-        );
         s.push_str(
-            &j!({"note": note, "patient_name": format!("Kill Patient {tag} {i}"),
+            &j!({"note": note(i), "patient_name": format!("Kill Patient {tag} {i}"),
                  "patient_dob": "1955-03-04", "dos": DOS, "payer": "ACME"})
             .to_string(),
         );
@@ -1308,11 +1327,14 @@ fn import_lines(n: usize, tag: &str) -> String {
     s
 }
 
-/// Three imports of 200 encounters, each killed after 30-60 acknowledged
-/// commits; after each, every acknowledged encounter is whole and the
-/// audit trail verifies.
+/// Imports (far more lines than are ever reached) killed after 30-60
+/// acknowledged commits, `rounds` times into the same ledger; after each,
+/// every acknowledged encounter is whole and the audit trail verifies.
 fn import_kill_rounds(env: &Env, db: &mut dyn FnMut() -> Box<dyn Sql>, rounds: usize) {
-    let nd = env.file("kill.ndjson", &import_lines(200, "k"));
+    let nd = env.file(
+        "kill.ndjson",
+        &import_lines(1000, "k", |i| format!("Kill test visit {i}: short synthetic note.")),
+    );
     let mut acked_all = Vec::new();
     for round in 0..rounds {
         let after = jitter(30, 60, round as u64);
@@ -1320,7 +1342,12 @@ fn import_kill_rounds(env: &Env, db: &mut dyn FnMut() -> Box<dyn Sql>, rounds: u
         let err = env.dir().join(format!("import-{round}.err"));
         let cmd = env.command(None, &["encounter", "import", nd.to_str().unwrap(), "--json"]);
         let (acked, killed) = run_and_kill(cmd, after, &err);
-        assert_eq!(acked.len(), after, "round {round}: the import ended early");
+        assert_eq!(
+            acked.len(),
+            after,
+            "round {round}: the import ended early: {}",
+            std::fs::read_to_string(&err).unwrap_or_default()
+        );
         assert!(
             killed,
             "round {round}: the import finished before the kill; make it longer"
@@ -1331,7 +1358,7 @@ fn import_kill_rounds(env: &Env, db: &mut dyn FnMut() -> Box<dyn Sql>, rounds: u
         env.assert_verifies();
     }
     // The ledger goes on working after the kills.
-    let v = env.ok(None, &["review", "list", "--status", "all", "--limit", "1000"]);
+    let v = env.ok(None, &["review", "list", "--status", "all", "--limit", "100000"]);
     assert_eq!(
         v.as_array().unwrap().len(),
         check_encounters(&mut *db(), &acked_all)
@@ -1340,7 +1367,7 @@ fn import_kill_rounds(env: &Env, db: &mut dyn FnMut() -> Box<dyn Sql>, rounds: u
 
 #[test]
 fn killed_import_keeps_every_acknowledged_encounter_whole() {
-    let env = Env::coded();
+    let env = Env::bare();
     let path = env.db_path();
     import_kill_rounds(
         &env,
@@ -1386,28 +1413,30 @@ fn killed_import_on_postgres_keeps_every_acknowledged_encounter_whole() {
     };
     let sep = if base.contains('?') { '&' } else { '?' };
     let url = format!("{base}{sep}options=-csearch_path%3D{schema}");
-    let mut env = Env::coded();
+    let mut env = Env::bare();
     env.db = url.clone();
     import_kill_rounds(
         &env,
         &mut || Box::new(postgres::Client::connect(&url, postgres::NoTls).unwrap()),
-        2,
+        3,
     );
     // The rows are in the test's schema, not elsewhere.
     let n = admin
         .query_one(&format!("SELECT COUNT(*) FROM {schema}.encounters"), &[])
         .unwrap()
         .get::<_, i64>(0);
-    assert!(n >= 60, "{n} encounters in {schema}");
+    assert!(n >= 90, "{n} encounters in {schema}");
     drop(guard);
 }
 
-/// The pending suggestions the policy routes to a human, as batch lines.
+/// The pending suggestions the policy routes to a human, as batch lines
+/// (small encounters first, so some are finalised along the way).
 fn batch_lines(db: &mut dyn Sql) -> (String, usize) {
     let rows = db.ints(
         "SELECT s.id FROM suggestions s JOIN encounters e ON e.id = s.encounter_id \
          WHERE s.status = 'pending' AND s.requires_review = 1 AND e.status <> 'finalised' \
-         ORDER BY s.encounter_id, s.id",
+         ORDER BY (SELECT COUNT(*) FROM suggestions x WHERE x.encounter_id = s.encounter_id), \
+         s.encounter_id, s.id",
     );
     let mut s = String::new();
     for (i, r) in rows.iter().enumerate() {
@@ -1422,16 +1451,51 @@ fn batch_lines(db: &mut dyn Sql) -> (String, usize) {
     (s, rows.len())
 }
 
+/// A note the dictionary coder finds about fifty conditions in.
+const LONG_NOTE: &str = "Assessment: type 2 diabetes mellitus. Essential hypertension. Asthma. \
+Acute kidney failure. Hyperlipidemia. Chronic obstructive pulmonary disease. Atrial fibrillation. \
+Hypothyroidism. Gastro-esophageal reflux disease. Osteoarthritis of knee. Major depressive disorder. \
+Anxiety disorder. Obesity. Iron deficiency anemia. Migraine. Gout. Pneumonia. Urinary tract infection. \
+Cough. Fever. Headache. Low back pain. Constipation. Insomnia. Allergic rhinitis. Psoriasis. Hematuria. \
+Renal colic. Chest pain. Dizziness. Fatigue. Nausea. Heart failure. Hypokalemia. Dehydration. \
+Cellulitis. Sinusitis. Pharyngitis. Conjunctivitis. Otitis media. Vitamin D deficiency. Osteoporosis. \
+Rheumatoid arthritis. Epilepsy. Parkinson disease. Alzheimer disease. Glaucoma. Cataract. \
+Hemorrhoids. Diverticulosis.";
+
 #[test]
 fn killed_review_batch_keeps_every_acknowledged_decision() {
     let env = Env::coded();
     env.add_user("coder1", "Cora Coder", Some("CPC"), &["coder"]);
-    let nd = env.file("enc.ndjson", &import_lines(70, "b"));
-    let out = env.run(None, &["encounter", "import", nd.to_str().unwrap(), "--json"]);
-    assert!(out.status.success(), "{}", both(&out));
+    // A coded import, killed too: small encounters, then large ones.
+    let nd = env.file(
+        "enc.ndjson",
+        &import_lines(9, "b", |i| match i {
+            3..=5 => format!("Visit {i}. {LONG_NOTE}"),
+            _ => format!("Visit {i}. Assessment: type 2 diabetes mellitus. Essential hypertension."),
+        }),
+    );
+    let cmd = env.command(None, &["encounter", "import", nd.to_str().unwrap(), "--json"]);
+    let err = env.dir().join("import.err");
+    let (imported, killed) = run_and_kill(cmd, 6, &err);
+    assert_eq!(
+        imported.len(),
+        6,
+        "{}",
+        std::fs::read_to_string(&err).unwrap_or_default()
+    );
+    assert!(killed, "the coded import finished before the kill");
     let mut db = env.sqlite();
+    check_encounters(&mut db, &imported);
+    let total: usize = imported
+        .iter()
+        .map(|a| a["suggestions"].as_array().map_or(0, Vec::len))
+        .sum();
+    assert!(total >= 140, "only {total} suggestions: {imported:?}");
+    env.assert_verifies();
+
     let mut acked_all = Vec::new();
     let mut prev_stored = 0;
+    let mut finalised_before = 0;
     for (round, chunk) in [1usize, 10].into_iter().enumerate() {
         let (body, n) = batch_lines(&mut db);
         let after = jitter(25, 45, 100 + round as u64);
@@ -1459,8 +1523,10 @@ fn killed_review_batch_keeps_every_acknowledged_decision() {
         );
         assert!(killed, "--chunk {chunk}: finished before the kill");
         for a in &acked {
-            assert_eq!(a["pending_required"].is_i64(), true, "{a}");
+            assert!(a["pending_required"].is_i64(), "{a}");
+            assert!(a["suggestion"].is_i64(), "{a}");
         }
+        let finalised = acked.iter().filter(|a| !a["finalised"].is_null()).count();
         acked_all.extend(acked);
         let stored = check_decisions(&mut db, &acked_all);
         assert!(stored >= acked_all.len(), "{stored} < {}", acked_all.len());
@@ -1472,10 +1538,17 @@ fn killed_review_batch_keeps_every_acknowledged_decision() {
             "--chunk {chunk}: a partial chunk committed ({in_this_round} decisions)"
         );
         prev_stored = stored;
+        let now_final = db.ints("SELECT COUNT(*) FROM encounters WHERE status = 'finalised'")[0][0];
+        assert!(
+            now_final as usize >= finalised_before + finalised,
+            "acknowledged finalisations are stored"
+        );
+        finalised_before = now_final as usize;
         env.assert_verifies();
         check_encounters(&mut db, &[]);
     }
-    // Finalised encounters have their final codes and no pending required suggestion.
+    assert!(finalised_before >= 3, "the small encounters were finalised");
+    // Finalised encounters have their final codes and nothing pending.
     let bad = db.ints(
         "SELECT COUNT(*) FROM encounters e WHERE e.status = 'finalised' AND (\
          NOT EXISTS (SELECT 1 FROM final_codes f WHERE f.encounter_id = e.id) \
@@ -1483,6 +1556,40 @@ fn killed_review_batch_keeps_every_acknowledged_decision() {
          OR EXISTS (SELECT 1 FROM suggestions s WHERE s.encounter_id = e.id AND s.requires_review = 1 AND s.status = 'pending'))",
     );
     assert_eq!(bad[0][0], 0, "inconsistent finalised encounters");
+}
+
+/// The documented date format is YYYY-MM-DD; the same patient given with
+/// another spelling of the same date must not become a second patient
+/// (matching is by name and date of birth).
+#[test]
+#[ignore = "bug: patient_dob 19370819 (ISO basic format) is accepted but not normalised, so the same patient is stored twice"]
+fn patient_dob_in_basic_format_is_refused_or_matches_the_patient() {
+    let env = Env::bare();
+    let first = env.add_encounter("Synthetic note one.", "Dob Patient", "1937-08-19", &[]);
+    let p = first["patient"].as_i64().unwrap();
+    let note = env.file("n.txt", "Synthetic note two.");
+    let out = env.run(
+        None,
+        &[
+            "encounter",
+            "add",
+            note.to_str().unwrap(),
+            "--patient-name",
+            "Dob Patient",
+            "--patient-dob",
+            "19370819",
+            "--dos",
+            DOS,
+            "--json",
+        ],
+    );
+    if out.status.success() {
+        let v = json(&out);
+        assert_eq!(v["patient"], p, "a second patient for the same person: {v}");
+        assert_eq!(v["new_patient"], false, "{v}");
+    } else {
+        assert!(json_error(&out).contains("patient_dob"), "{}", both(&out));
+    }
 }
 
 // ---------------------------------------------------------- 6. key rotation

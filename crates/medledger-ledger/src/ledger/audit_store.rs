@@ -1,7 +1,7 @@
 //! The audit trail in the store: appending inside the caller's transaction,
 //! streaming verification, and reading one subject's entries.
 
-use super::{Ledger, LedgerError, PendingAudit, Principal, Result};
+use super::{Ledger, LedgerError, PendingAudit, Principal, Result, insert_many};
 use crate::audit::{
     AuditChain, AuditEntry, AuditRow, SigningKey, Verifier, VerifyReport, from_row, to_row,
 };
@@ -64,35 +64,31 @@ pub(crate) fn persist(
         return Err(LedgerError::Conflict("audit chain unavailable".into()));
     };
     let at = jiff::Timestamp::now();
+    let mut rows = Vec::with_capacity(pending.len() + 1);
     for p in pending {
         for e in ch.append(at, p.org, p.actor, p.kind, p.subject, p.detail)? {
-            insert(c, &e)?;
+            rows.push(values(&e)?);
         }
     }
+    insert_many(c, &format!("INSERT INTO audit_log ({AUDIT_COLUMNS})"), 11, rows)?;
     Ok(())
 }
 
-fn insert(c: &mut dyn Conn, e: &AuditEntry) -> Result<()> {
+fn values(e: &AuditEntry) -> Result<Vec<Value>> {
     let r = to_row(e)?;
-    c.exec(
-        &format!(
-            "INSERT INTO audit_log ({AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        ),
-        &[
-            r.seq.into(),
-            r.at.into(),
-            r.org.into(),
-            r.actor.into(),
-            r.kind.into(),
-            r.subject.into(),
-            r.detail.into(),
-            r.prev_hash.into(),
-            r.hash.into(),
-            r.signature.into(),
-            r.key_id.into(),
-        ],
-    )?;
-    Ok(())
+    Ok(vec![
+        r.seq.into(),
+        r.at.into(),
+        r.org.into(),
+        r.actor.into(),
+        r.kind.into(),
+        r.subject.into(),
+        r.detail.into(),
+        r.prev_hash.into(),
+        r.hash.into(),
+        r.signature.into(),
+        r.key_id.into(),
+    ])
 }
 
 /// A row whose columns do not even parse (the chain verifier never saw it).

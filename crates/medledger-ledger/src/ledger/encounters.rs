@@ -5,7 +5,9 @@
 use super::keyring::patient_index;
 use super::policy::{EncounterFacts, ReviewPolicy, ReviewReason, SuggestionFacts};
 use super::review::{DecisionRecord, FinalCode, load_decisions, load_final_codes};
-use super::{Ctx, Ledger, LedgerError, Principal, Result, invalid, next_id, not_found, now};
+use super::{
+    Ctx, Ledger, LedgerError, Principal, Result, insert_many, invalid, next_id, not_found, now,
+};
 use crate::audit::AuditKind;
 use crate::ledger::roles::Action;
 use crate::store::{Conn, Row, StoreError, Value};
@@ -348,16 +350,19 @@ pub(crate) fn store_policy(c: &mut dyn Conn, p: &Principal, policy: &ReviewPolic
     Ok(id)
 }
 
-fn known_releases(c: &mut dyn Conn, org_id: i64) -> Result<BTreeSet<String>> {
-    let mut out = BTreeSet::new();
-    for r in c.query(
-        "SELECT DISTINCT r.codesets FROM coding_runs r JOIN encounters e ON e.id = r.encounter_id WHERE r.org_id = ? AND e.status = 'finalised'",
-        &[org_id.into()],
-    )? {
-        let list: Vec<String> = serde_json::from_str(&r.text(0)?).unwrap_or_default();
-        out.extend(list);
-    }
-    Ok(out)
+/// The run's releases if this organisation has finalised an encounter coded
+/// under the same releases before (else empty: first use).
+fn known_releases(c: &mut dyn Conn, org_id: i64, codesets: &[String]) -> Result<BTreeSet<String>> {
+    let key = serde_json::to_string(codesets).unwrap_or_else(|_| "[]".into());
+    let seen = c.query(
+        "SELECT 1 FROM coding_runs r JOIN encounters e ON e.id = r.encounter_id WHERE r.org_id = ? AND r.codesets = ? AND e.status = 'finalised' LIMIT 1",
+        &[org_id.into(), key.into()],
+    )?;
+    Ok(if seen.is_empty() {
+        BTreeSet::new()
+    } else {
+        codesets.iter().cloned().collect()
+    })
 }
 
 impl Ledger {
@@ -516,7 +521,7 @@ fn add_encounter_tx(
     };
     // routing
     let (policy_id, policy) = active_policy(c, p)?;
-    let known = known_releases(c, p.org_id)?;
+    let known = known_releases(c, p.org_id, &e.codesets)?;
     let facts: Vec<SuggestionFacts<'_>> = e
         .suggestions
         .iter()
@@ -598,39 +603,39 @@ fn add_encounter_tx(
     let first = next_id(c, "suggestions")?;
     let mut ids = Vec::with_capacity(e.suggestions.len());
     let mut listed = Vec::with_capacity(e.suggestions.len());
+    let mut rows = Vec::with_capacity(e.suggestions.len());
     for (i, s) in e.suggestions.iter().enumerate() {
         let id = first + i as i64;
         let detail = serde_json::to_vec(&json!({"evidence": s.evidence, "logic": s.logic}))
             .map_err(|e| invalid("suggestions", e.to_string()))?;
         let sealed = ctx.seal(c, p, "suggestions", "detail_enc", id, &detail)?;
         let required = routing.per_suggestion.get(i).copied().unwrap_or(true);
-        let status = if routing.autonomous {
-            "accepted"
-        } else {
-            "pending"
-        };
-        c.exec(
-            "INSERT INTO suggestions (id, org_id, run_id, encounter_id, ordinal, code_system, code, descriptor, confidence_milli, flags, rule_ids, detail_enc, requires_review, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            &[
-                id.into(),
-                p.org_id.into(),
-                run.into(),
-                encounter.into(),
-                (i as i64).into(),
-                s.system.as_str().into(),
-                s.code.as_str().into(),
-                s.descriptor.as_str().into(),
-                confidence_milli(s.confidence).into(),
-                serde_json::to_string(&s.flags).unwrap_or_else(|_| "[]".into()).into(),
-                serde_json::to_string(&s.rule_ids).unwrap_or_else(|_| "[]".into()).into(),
-                sealed.into(),
-                required.into(),
-                status.into(),
-            ],
-        )?;
+        let status = if routing.autonomous { "accepted" } else { "pending" };
+        rows.push(vec![
+            id.into(),
+            p.org_id.into(),
+            run.into(),
+            encounter.into(),
+            (i as i64).into(),
+            s.system.as_str().into(),
+            s.code.as_str().into(),
+            s.descriptor.as_str().into(),
+            confidence_milli(s.confidence).into(),
+            serde_json::to_string(&s.flags).unwrap_or_else(|_| "[]".into()).into(),
+            serde_json::to_string(&s.rule_ids).unwrap_or_else(|_| "[]".into()).into(),
+            sealed.into(),
+            required.into(),
+            status.into(),
+        ]);
         ids.push(id);
         listed.push(json!({"id": id, "system": s.system, "code": s.code, "confidence_milli": confidence_milli(s.confidence), "requires_review": required}));
     }
+    insert_many(
+        c,
+        "INSERT INTO suggestions (id, org_id, run_id, encounter_id, ordinal, code_system, code, descriptor, confidence_milli, flags, rule_ids, detail_enc, requires_review, status)",
+        14,
+        rows,
+    )?;
     let rules: Vec<&str> = routing.reasons.iter().map(|r| r.rule.as_str()).collect();
     ctx.audit(
         p,
@@ -646,13 +651,27 @@ fn add_encounter_tx(
     if routing.autonomous {
         let mut finals = Vec::new();
         let first_final = next_id(c, "final_codes")?;
+        let mut rows = Vec::with_capacity(ids.len());
         for (i, (s, sid)) in e.suggestions.iter().zip(&ids).enumerate() {
-            c.exec(
-                "INSERT INTO final_codes (id, org_id, encounter_id, ordinal, code_system, code, source, suggestion_id, decision_id) VALUES (?, ?, ?, ?, ?, ?, 'engine', ?, NULL)",
-                &[(first_final + i as i64).into(), p.org_id.into(), encounter.into(), (i as i64).into(), s.system.as_str().into(), s.code.as_str().into(), (*sid).into()],
-            )?;
+            rows.push(vec![
+                (first_final + i as i64).into(),
+                p.org_id.into(),
+                encounter.into(),
+                (i as i64).into(),
+                s.system.as_str().into(),
+                s.code.as_str().into(),
+                "engine".into(),
+                (*sid).into(),
+                crate::store::Value::Null,
+            ]);
             finals.push(json!({"system": s.system, "code": s.code}));
         }
+        insert_many(
+            c,
+            "INSERT INTO final_codes (id, org_id, encounter_id, ordinal, code_system, code, source, suggestion_id, decision_id)",
+            9,
+            rows,
+        )?;
         ctx.audit_as(
             &p.org,
             engine_actor.to_owned(),

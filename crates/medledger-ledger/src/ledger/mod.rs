@@ -557,3 +557,45 @@ fn load_retired_keys(dir: &Path) -> Result<Vec<VerifyingKey>> {
     }
     Ok(out)
 }
+
+/// `?, ?, …` (n placeholders).
+pub(crate) fn placeholders(n: usize) -> String {
+    let mut s = String::with_capacity(n * 3);
+    for i in 0..n {
+        if i > 0 {
+            s.push_str(", ");
+        }
+        s.push('?');
+    }
+    s
+}
+
+/// Rows per multi-row statement (SQLite allows 32,766 parameters, PostgreSQL 65,535).
+const ROWS_PER_STATEMENT: usize = 400;
+
+/// Inserts rows with multi-row `INSERT … VALUES (…), (…)` statements:
+/// one round trip per 400 rows instead of one per row.
+pub(crate) fn insert_many(
+    c: &mut dyn Conn,
+    head: &str,
+    ncols: usize,
+    rows: Vec<Vec<crate::store::Value>>,
+) -> Result<(), StoreError> {
+    let one = format!("({})", placeholders(ncols));
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<Vec<crate::store::Value>> = rows.by_ref().take(ROWS_PER_STATEMENT).collect();
+        let mut sql = String::with_capacity(head.len() + chunk.len() * (one.len() + 2));
+        sql.push_str(head);
+        sql.push_str(" VALUES ");
+        for i in 0..chunk.len() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&one);
+        }
+        let params: Vec<crate::store::Value> = chunk.into_iter().flatten().collect();
+        c.exec(&sql, &params)?;
+    }
+    Ok(())
+}

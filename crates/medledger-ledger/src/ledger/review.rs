@@ -6,10 +6,14 @@ use super::encounters::{
     EvidenceSpan, FINALISED, IN_REVIEW, active_policy, check_spans, note_of, store_policy,
 };
 use super::policy::ReviewPolicy;
-use super::{Actor, Ctx, Ledger, LedgerError, Principal, Result, invalid, next_id, not_found, now};
+use super::{
+    Actor, Ctx, Ledger, LedgerError, Principal, Result, insert_many, invalid, next_id, not_found,
+    now, placeholders,
+};
 use crate::audit::AuditKind;
 use crate::ledger::roles::Action;
-use crate::store::{Conn, StoreError};
+use crate::store::{Conn, StoreError, Value};
+use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -309,81 +313,139 @@ pub(crate) fn load_final_codes(
     Ok(out)
 }
 
-fn pending_required(c: &mut dyn Conn, encounter: i64) -> Result<i64> {
-    let rows = c.query(
-        "SELECT COUNT(*) FROM suggestions WHERE encounter_id = ? AND requires_review = 1 AND status = 'pending'",
-        &[encounter.into()],
-    )?;
-    Ok(rows.first().map(|r| r.int(0)).transpose()?.unwrap_or(0))
+/// Required decisions still missing, per encounter (absent: none).
+fn pending_required(c: &mut dyn Conn, encounters: &[i64]) -> Result<HashMap<i64, i64>> {
+    let mut out = HashMap::new();
+    for chunk in encounters.chunks(400) {
+        let params: Vec<Value> = chunk.iter().map(|e| Value::Int(*e)).collect();
+        for r in c.query(
+            &format!(
+                "SELECT encounter_id, COUNT(*) FROM suggestions WHERE requires_review = 1 AND status = 'pending' AND encounter_id IN ({}) GROUP BY encounter_id",
+                placeholders(chunk.len())
+            ),
+            &params,
+        )? {
+            out.insert(r.int(0)?, r.int(1)?);
+        }
+    }
+    Ok(out)
 }
 
-fn decide_tx(
+/// One suggestion as a decision sees it.
+struct Target {
+    encounter: i64,
+    code: String,
+    system: String,
+    finalised: bool,
+}
+
+fn load_targets(c: &mut dyn Conn, p: &Principal, ids: &[i64]) -> Result<HashMap<i64, Target>> {
+    let mut uniq = ids.to_vec();
+    uniq.sort_unstable();
+    uniq.dedup();
+    let mut out = HashMap::with_capacity(uniq.len());
+    for chunk in uniq.chunks(400) {
+        let mut params: Vec<Value> = vec![p.org_id.into()];
+        params.extend(chunk.iter().map(|i| Value::Int(*i)));
+        for r in c.query(
+            &format!(
+                "SELECT s.id, s.encounter_id, s.code, s.code_system, e.status FROM suggestions s JOIN encounters e ON e.id = s.encounter_id WHERE s.org_id = ? AND s.id IN ({})",
+                placeholders(chunk.len())
+            ),
+            &params,
+        )? {
+            out.insert(
+                r.int(0)?,
+                Target {
+                    encounter: r.int(1)?,
+                    code: r.text(2)?,
+                    system: r.text(3)?,
+                    finalised: r.text(4)? == FINALISED,
+                },
+            );
+        }
+    }
+    Ok(out)
+}
+
+fn status_of(d: &DecisionInput) -> &'static str {
+    match d {
+        DecisionInput::Accept { .. } => "accepted",
+        DecisionInput::Reject { .. } => "rejected",
+        DecisionInput::Edit { .. } => "edited",
+    }
+}
+
+/// Records decisions set-wise: one query loads every suggestion, one
+/// multi-row insert stores the decisions, a few updates set the statuses,
+/// and the encounters whose required reviews are now complete are finalised
+/// together. Statement count grows with the number of distinct statuses,
+/// not with the batch, which is what makes batched decisions fast on a
+/// networked database.
+fn decide_many_tx(
     c: &mut dyn Conn,
     ctx: &mut Ctx<'_>,
     p: &Principal,
     reviewer: (i64, &str),
-    suggestion: i64,
-    d: &DecisionInput,
-    auto_finalise: bool,
-) -> Result<DecisionOutcome> {
-    let rows = c.query(
-        "SELECT s.encounter_id, s.code, s.code_system, e.status FROM suggestions s JOIN encounters e ON e.id = s.encounter_id WHERE s.id = ? AND s.org_id = ?",
-        &[suggestion.into(), p.org_id.into()],
-    )?;
-    let r = rows
-        .first()
-        .ok_or_else(|| not_found("suggestion", suggestion))?;
-    let (encounter, code, system, status) = (r.int(0)?, r.text(1)?, r.text(2)?, r.text(3)?);
-    if status == FINALISED {
-        return Err(LedgerError::Conflict(format!(
-            "encounter {encounter} is finalised; its codes can no longer be decided"
-        )));
-    }
-    let id = next_id(c, "decisions")?;
-    let comment = match d.comment() {
-        Some(t) if !t.is_empty() => {
-            Some(ctx.seal(c, p, "decisions", "comment_enc", id, t.as_bytes())?)
-        }
-        _ => None,
-    };
-    let (reason, new_code, new_evidence) = match d {
-        DecisionInput::Accept { .. } => (None, None, None),
-        DecisionInput::Reject { reason, .. } => {
-            if *reason == RejectReason::Other && d.comment().is_none_or(str::is_empty) {
-                return Err(invalid("comment", "reason 'other' needs a comment"));
-            }
-            (Some(reason.as_str()), None, None)
-        }
-        DecisionInput::Edit {
-            code: new,
-            evidence,
-            ..
-        } => {
-            let new = new.trim().to_ascii_uppercase();
-            if new.is_empty() {
-                return Err(invalid("code", "an edit needs the new code"));
-            }
-            let sealed = if evidence.is_empty() {
-                None
-            } else {
-                let note = note_of(c, ctx, p, encounter)?;
-                let filled = fill_spans(&note, evidence)?;
-                check_spans(&note, &filled, "evidence")?;
-                let raw =
-                    serde_json::to_vec(&filled).map_err(|e| invalid("evidence", e.to_string()))?;
-                Some(ctx.seal(c, p, "decisions", "new_evidence_enc", id, &raw)?)
-            };
-            (None, Some(new), sealed)
-        }
-    };
+    batch: &[(i64, DecisionInput)],
+) -> Result<Vec<DecisionOutcome>> {
+    let ids: Vec<i64> = batch.iter().map(|(s, _)| *s).collect();
+    let targets = load_targets(c, p, &ids)?;
+    let mut first_id = next_id(c, "decisions")?;
     let at = now();
-    c.exec(
-        "INSERT INTO decisions (id, org_id, suggestion_id, encounter_id, reviewer_id, reviewer_credential, action, reason, comment_enc, new_code, new_evidence_enc, decided_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        &[
+    let mut rows = Vec::with_capacity(batch.len());
+    let mut outcomes = Vec::with_capacity(batch.len());
+    let mut final_status: HashMap<i64, &'static str> = HashMap::new();
+    let mut touched: Vec<i64> = Vec::new();
+    let mut notes: HashMap<i64, String> = HashMap::new();
+    for (sid, d) in batch {
+        let t = targets.get(sid).ok_or_else(|| not_found("suggestion", sid))?;
+        if t.finalised {
+            return Err(LedgerError::Conflict(format!(
+                "encounter {} is finalised; its codes can no longer be decided",
+                t.encounter
+            )));
+        }
+        let id = first_id;
+        first_id += 1;
+        let comment = match d.comment() {
+            Some(text) if !text.is_empty() => Some(ctx.seal(c, p, "decisions", "comment_enc", id, text.as_bytes())?),
+            _ => None,
+        };
+        let (reason, new_code, new_evidence) = match d {
+            DecisionInput::Accept { .. } => (None, None, None),
+            DecisionInput::Reject { reason, .. } => {
+                if *reason == RejectReason::Other && d.comment().is_none_or(str::is_empty) {
+                    return Err(invalid("comment", "reason 'other' needs a comment"));
+                }
+                (Some(reason.as_str()), None, None)
+            }
+            DecisionInput::Edit { code: new, evidence, .. } => {
+                let new = new.trim().to_ascii_uppercase();
+                if new.is_empty() {
+                    return Err(invalid("code", "an edit needs the new code"));
+                }
+                let sealed = if evidence.is_empty() {
+                    None
+                } else {
+                    if !notes.contains_key(&t.encounter) {
+                        let note = note_of(c, ctx, p, t.encounter)?;
+                        notes.insert(t.encounter, note);
+                    }
+                    let note = &notes[&t.encounter];
+                    let filled = fill_spans(note, evidence)?;
+                    check_spans(note, &filled, "evidence")?;
+                    let raw = serde_json::to_vec(&filled).map_err(|e| invalid("evidence", e.to_string()))?;
+                    Some(ctx.seal(c, p, "decisions", "new_evidence_enc", id, &raw)?)
+                };
+                (None, Some(new), sealed)
+            }
+        };
+        rows.push(vec![
             id.into(),
             p.org_id.into(),
-            suggestion.into(),
-            encounter.into(),
+            (*sid).into(),
+            t.encounter.into(),
             reviewer.0.into(),
             reviewer.1.into(),
             d.action().into(),
@@ -392,42 +454,73 @@ fn decide_tx(
             new_code.clone().into(),
             new_evidence.into(),
             at.as_str().into(),
-        ],
+        ]);
+        ctx.audit(
+            p,
+            AuditKind::SuggestionDecision,
+            format!("encounter:{}", t.encounter),
+            json!({"decision": d.action(), "decision_id": id, "suggestion": sid, "system": t.system, "code": t.code,
+                   "new_code": new_code, "reason": reason, "credential": reviewer.1, "has_comment": d.comment().is_some_and(|x| !x.is_empty())}),
+        );
+        final_status.insert(*sid, status_of(d));
+        touched.push(t.encounter);
+        outcomes.push(DecisionOutcome {
+            decision: id,
+            suggestion: *sid,
+            encounter: t.encounter,
+            status: status_of(d).to_owned(),
+            pending_required: 0,
+            finalised: None,
+        });
+    }
+    insert_many(
+        c,
+        "INSERT INTO decisions (id, org_id, suggestion_id, encounter_id, reviewer_id, reviewer_credential, action, reason, comment_enc, new_code, new_evidence_enc, decided_at)",
+        12,
+        rows,
     )?;
-    let new_status = match d {
-        DecisionInput::Accept { .. } => "accepted",
-        DecisionInput::Reject { .. } => "rejected",
-        DecisionInput::Edit { .. } => "edited",
-    };
-    c.exec(
-        "UPDATE suggestions SET status = ? WHERE id = ?",
-        &[new_status.into(), suggestion.into()],
-    )?;
-    c.exec(
-        "UPDATE encounters SET status = ? WHERE id = ? AND status <> ?",
-        &[IN_REVIEW.into(), encounter.into(), IN_REVIEW.into()],
-    )?;
-    ctx.audit(
-        p,
-        AuditKind::SuggestionDecision,
-        format!("encounter:{encounter}"),
-        json!({"decision": d.action(), "decision_id": id, "suggestion": suggestion, "system": system, "code": code,
-               "new_code": new_code, "reason": reason, "credential": reviewer.1, "has_comment": d.comment().is_some_and(|t| !t.is_empty())}),
-    );
-    let pending = pending_required(c, encounter)?;
-    let finalised = if auto_finalise && pending == 0 {
-        Some(finalise_tx(c, ctx, p, encounter)?)
-    } else {
-        None
-    };
-    Ok(DecisionOutcome {
-        decision: id,
-        suggestion,
-        encounter,
-        status: new_status.to_owned(),
-        pending_required: pending,
-        finalised,
-    })
+    for status in ["accepted", "rejected", "edited"] {
+        let ids: Vec<Value> = final_status
+            .iter()
+            .filter(|(_, s)| **s == status)
+            .map(|(id, _)| Value::Int(*id))
+            .collect();
+        for chunk in ids.chunks(400) {
+            let mut params = vec![Value::from(status)];
+            params.extend(chunk.iter().cloned());
+            c.exec(
+                &format!("UPDATE suggestions SET status = ? WHERE id IN ({})", placeholders(chunk.len())),
+                &params,
+            )?;
+        }
+    }
+    touched.sort_unstable();
+    touched.dedup();
+    for chunk in touched.chunks(400) {
+        let mut params = vec![Value::from(IN_REVIEW), Value::from(IN_REVIEW)];
+        params.extend(chunk.iter().map(|e| Value::Int(*e)));
+        c.exec(
+            &format!(
+                "UPDATE encounters SET status = ? WHERE status <> ? AND id IN ({})",
+                placeholders(chunk.len())
+            ),
+            &params,
+        )?;
+    }
+    let pending = pending_required(c, &touched)?;
+    let complete: Vec<i64> = touched.iter().copied().filter(|e| !pending.contains_key(e)).collect();
+    let mut finalised: HashMap<i64, Finalised> = finalise_many_tx(c, ctx, p, &complete)?
+        .into_iter()
+        .map(|f| (f.encounter, f))
+        .collect();
+    // report pending counts, and each finalisation on the encounter's last decision
+    for o in outcomes.iter_mut().rev() {
+        o.pending_required = pending.get(&o.encounter).copied().unwrap_or(0);
+        if let Some(f) = finalised.remove(&o.encounter) {
+            o.finalised = Some(f);
+        }
+    }
+    Ok(outcomes)
 }
 
 fn fill_spans(note: &str, spans: &[EvidenceSpan]) -> Result<Vec<EvidenceSpan>> {
@@ -438,12 +531,7 @@ fn fill_spans(note: &str, spans: &[EvidenceSpan]) -> Result<Vec<EvidenceSpan>> {
             if s.start >= s.end || s.end > chars.len() {
                 return Err(invalid(
                     "evidence",
-                    format!(
-                        "span {}..{} is empty or outside the note ({} characters)",
-                        s.start,
-                        s.end,
-                        chars.len()
-                    ),
+                    format!("span {}..{} is empty or outside the note ({} characters)", s.start, s.end, chars.len()),
                 ));
             }
             let text = if s.text.is_empty() {
@@ -451,160 +539,151 @@ fn fill_spans(note: &str, spans: &[EvidenceSpan]) -> Result<Vec<EvidenceSpan>> {
             } else {
                 s.text.clone()
             };
-            Ok(EvidenceSpan {
-                start: s.start,
-                end: s.end,
-                text,
-            })
+            Ok(EvidenceSpan { start: s.start, end: s.end, text })
         })
         .collect()
 }
 
-fn finalise_tx(
-    c: &mut dyn Conn,
-    ctx: &mut Ctx<'_>,
-    p: &Principal,
-    encounter: i64,
-) -> Result<Finalised> {
-    let rows = c.query(
-        "SELECT status FROM encounters WHERE id = ? AND org_id = ?",
-        &[encounter.into(), p.org_id.into()],
-    )?;
-    let status = rows
-        .first()
-        .ok_or_else(|| not_found("encounter", encounter))?
-        .text(0)?;
-    if status == FINALISED {
-        return Err(LedgerError::Conflict(format!(
-            "encounter {encounter} is already finalised"
-        )));
+/// Finalises encounters whose required reviews are all decided (callers
+/// check): the last decision per suggestion counts; accepted and edited
+/// codes are the reviewer's, undecided ones pass under the policy as the
+/// engine's, rejected ones are dropped.
+fn finalise_many_tx(c: &mut dyn Conn, ctx: &mut Ctx<'_>, p: &Principal, encounters: &[i64]) -> Result<Vec<Finalised>> {
+    if encounters.is_empty() {
+        return Ok(Vec::new());
     }
-    let pending = pending_required(c, encounter)?;
-    if pending > 0 {
-        return Err(LedgerError::Conflict(format!(
-            "encounter {encounter} has {pending} suggestion(s) that the review policy routes to a human and that are not decided yet"
-        )));
-    }
-    // the last decision per suggestion counts
-    let mut codes = Vec::new();
-    let sugg = c.query(
-        "SELECT s.id, s.code_system, s.code, s.status, (SELECT MAX(d.id) FROM decisions d WHERE d.suggestion_id = s.id) FROM suggestions s WHERE s.encounter_id = ? AND s.org_id = ? ORDER BY s.ordinal, s.id",
-        &[encounter.into(), p.org_id.into()],
-    )?;
+    let mut by_enc: Vec<(i64, Vec<FinalCode>)> = encounters.iter().map(|e| (*e, Vec::new())).collect();
+    let index: HashMap<i64, usize> = encounters.iter().enumerate().map(|(i, e)| (*e, i)).collect();
     let mut next = next_id(c, "final_codes")?;
-    for s in sugg {
-        let (sid, system, code, st, did) =
-            (s.int(0)?, s.text(1)?, s.text(2)?, s.text(3)?, s.opt_int(4)?);
-        let (final_code, source) = match st.as_str() {
-            "rejected" => continue,
-            "edited" => {
-                let d = did.ok_or_else(|| {
-                    LedgerError::Conflict(format!("suggestion {sid} edited without a decision"))
-                })?;
-                let nc = c
-                    .query("SELECT new_code FROM decisions WHERE id = ?", &[d.into()])?
-                    .first()
-                    .map(|r| r.opt_text(0))
-                    .transpose()?
-                    .flatten()
-                    .unwrap_or(code);
-                (nc, "reviewer")
+    let mut rows = Vec::new();
+    for chunk in encounters.chunks(400) {
+        let mut params: Vec<Value> = vec![p.org_id.into()];
+        params.extend(chunk.iter().map(|e| Value::Int(*e)));
+        for s in c.query(
+            &format!(
+                "SELECT s.id, s.encounter_id, s.code_system, s.code, s.status, d.id, d.new_code FROM suggestions s \
+                 LEFT JOIN decisions d ON d.id = (SELECT MAX(x.id) FROM decisions x WHERE x.suggestion_id = s.id) \
+                 WHERE s.org_id = ? AND s.encounter_id IN ({}) ORDER BY s.encounter_id, s.ordinal, s.id",
+                placeholders(chunk.len())
+            ),
+            &params,
+        )? {
+            let (sid, enc, system, code, st, did, new_code) =
+                (s.int(0)?, s.int(1)?, s.text(2)?, s.text(3)?, s.text(4)?, s.opt_int(5)?, s.opt_text(6)?);
+            let (final_code, source) = match st.as_str() {
+                "rejected" => continue,
+                "edited" => (new_code.unwrap_or(code), "reviewer"),
+                "accepted" => (code, "reviewer"),
+                _ => (code, "engine"),
+            };
+            let Some(&i) = index.get(&enc) else { continue };
+            let codes = &mut by_enc[i].1;
+            if codes.iter().any(|f| f.system == system && f.code == final_code) {
+                continue;
             }
-            "accepted" => (code, "reviewer"),
-            _ => (code, "engine"),
-        };
-        if codes
-            .iter()
-            .any(|f: &FinalCode| f.system == system && f.code == final_code)
-        {
-            continue;
+            let ordinal = codes.len() as i64;
+            rows.push(vec![
+                next.into(),
+                p.org_id.into(),
+                enc.into(),
+                ordinal.into(),
+                system.as_str().into(),
+                final_code.as_str().into(),
+                source.into(),
+                sid.into(),
+                did.into(),
+            ]);
+            next += 1;
+            codes.push(FinalCode {
+                ordinal,
+                system,
+                code: final_code,
+                source: source.to_owned(),
+                suggestion: Some(sid),
+                decision: did,
+            });
         }
-        let ordinal = codes.len() as i64;
+    }
+    insert_many(
+        c,
+        "INSERT INTO final_codes (id, org_id, encounter_id, ordinal, code_system, code, source, suggestion_id, decision_id)",
+        9,
+        rows,
+    )?;
+    let at = now();
+    for chunk in encounters.chunks(400) {
+        let mut params: Vec<Value> = vec![FINALISED.into(), at.as_str().into(), p.audit_actor().into(), p.org_id.into()];
+        params.extend(chunk.iter().map(|e| Value::Int(*e)));
         c.exec(
-            "INSERT INTO final_codes (id, org_id, encounter_id, ordinal, code_system, code, source, suggestion_id, decision_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            &[next.into(), p.org_id.into(), encounter.into(), ordinal.into(), system.as_str().into(), final_code.as_str().into(), source.into(), sid.into(), did.into()],
+            &format!(
+                "UPDATE encounters SET status = ?, finalised_at = ?, finalised_by = ?, finalisation_mode = 'human' WHERE org_id = ? AND id IN ({})",
+                placeholders(chunk.len())
+            ),
+            &params,
         )?;
-        next += 1;
-        codes.push(FinalCode {
-            ordinal,
-            system,
-            code: final_code,
-            source: source.to_owned(),
-            suggestion: Some(sid),
-            decision: did,
+    }
+    let (_, policy) = active_policy(c, p)?;
+    let mut out = Vec::with_capacity(by_enc.len());
+    for (encounter, codes) in by_enc {
+        ctx.audit(
+            p,
+            AuditKind::Finalisation,
+            format!("encounter:{encounter}"),
+            json!({"mode": "human", "codes": codes.iter().map(|f| json!({"system": f.system, "code": f.code, "source": f.source})).collect::<Vec<_>>(), "policy": policy.label()}),
+        );
+        out.push(Finalised {
+            encounter,
+            codes,
+            mode: "human".into(),
+            at: at.clone(),
         });
     }
-    let at = now();
-    c.exec(
-        "UPDATE encounters SET status = ?, finalised_at = ?, finalised_by = ?, finalisation_mode = 'human' WHERE id = ?",
-        &[FINALISED.into(), at.as_str().into(), p.audit_actor().into(), encounter.into()],
-    )?;
-    let (_, policy) = active_policy(c, p)?;
-    ctx.audit(
-        p,
-        AuditKind::Finalisation,
-        format!("encounter:{encounter}"),
-        json!({"mode": "human", "codes": codes.iter().map(|f| json!({"system": f.system, "code": f.code, "source": f.source})).collect::<Vec<_>>(), "policy": policy.label()}),
-    );
-    Ok(Finalised {
-        encounter,
-        codes,
-        mode: "human".into(),
-        at,
-    })
+    Ok(out)
 }
 
 impl Ledger {
     /// Records one decision; durable when this returns. When it was the last
     /// decision the policy required, the encounter is finalised in the same
     /// transaction.
-    pub fn decide(
-        &mut self,
-        p: &Principal,
-        suggestion: i64,
-        d: &DecisionInput,
-    ) -> Result<DecisionOutcome> {
-        p.require(Action::Decide)?;
-        let (rid, cred) = reviewer_of(p)?;
-        self.write_audited(|c, ctx| decide_tx(c, ctx, p, (rid, &cred), suggestion, d, true))
+    pub fn decide(&mut self, p: &Principal, suggestion: i64, d: &DecisionInput) -> Result<DecisionOutcome> {
+        let mut out = self.decide_batch(p, std::slice::from_ref(&(suggestion, d.clone())))?;
+        out.pop().ok_or_else(|| LedgerError::Conflict("no decision recorded".into()))
     }
 
     /// Records many decisions in one transaction (all or none); durable when
     /// this returns. Encounters whose required reviews are all done are
-    /// finalised at the end.
-    pub fn decide_batch(
-        &mut self,
-        p: &Principal,
-        batch: &[(i64, DecisionInput)],
-    ) -> Result<Vec<DecisionOutcome>> {
+    /// finalised in the same transaction.
+    pub fn decide_batch(&mut self, p: &Principal, batch: &[(i64, DecisionInput)]) -> Result<Vec<DecisionOutcome>> {
         p.require(Action::Decide)?;
         let (rid, cred) = reviewer_of(p)?;
-        self.write_audited(|c, ctx| {
-            let mut out = Vec::with_capacity(batch.len());
-            for (sid, d) in batch {
-                out.push(decide_tx(c, ctx, p, (rid, &cred), *sid, d, false)?);
-            }
-            let mut done: Vec<i64> = out.iter().map(|o| o.encounter).collect();
-            done.sort_unstable();
-            done.dedup();
-            for enc in done {
-                if pending_required(c, enc)? == 0 {
-                    let f = finalise_tx(c, ctx, p, enc)?;
-                    if let Some(last) = out.iter_mut().rev().find(|o| o.encounter == enc) {
-                        last.pending_required = 0;
-                        last.finalised = Some(f);
-                    }
-                }
-            }
-            Ok(out)
-        })
+        if batch.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.write_audited(|c, ctx| decide_many_tx(c, ctx, p, (rid, &cred), batch))
     }
 
     /// Finalises an encounter whose required reviews are done.
     pub fn finalise(&mut self, p: &Principal, encounter: i64) -> Result<Finalised> {
         p.require(Action::Finalise)?;
         reviewer_of(p)?;
-        self.write_audited(|c, ctx| finalise_tx(c, ctx, p, encounter))
+        self.write_audited(|c, ctx| {
+            let rows = c.query(
+                "SELECT status FROM encounters WHERE id = ? AND org_id = ?",
+                &[encounter.into(), p.org_id.into()],
+            )?;
+            let status = rows.first().ok_or_else(|| not_found("encounter", encounter))?.text(0)?;
+            if status == FINALISED {
+                return Err(LedgerError::Conflict(format!("encounter {encounter} is already finalised")));
+            }
+            if let Some(n) = pending_required(c, &[encounter])?.get(&encounter) {
+                return Err(LedgerError::Conflict(format!(
+                    "encounter {encounter} has {n} suggestion(s) that the review policy routes to a human and that are not decided yet"
+                )));
+            }
+            finalise_many_tx(c, ctx, p, &[encounter])?
+                .pop()
+                .ok_or_else(|| LedgerError::Conflict("nothing finalised".into()))
+        })
     }
 
     /// Activates a new review policy for the organisation (a new version row).
