@@ -273,7 +273,9 @@ Assessment: type 2 diabetes mellitus. Essential hypertension. Asthma. \
 Acute kidney failure.\nPlan: continue metformin and lisinopril.";
 
 fn char_span(note: &str, needle: &str) -> (usize, usize) {
-    let b = note.find(needle).unwrap_or_else(|| panic!("{needle:?} not in note"));
+    let b = note
+        .find(needle)
+        .unwrap_or_else(|| panic!("{needle:?} not in note"));
     let start = note[..b].chars().count();
     (start, start + needle.chars().count())
 }
@@ -366,7 +368,11 @@ fn encounter_add_prints_one_object_and_audit_verify_passes() {
         "the error should say the master key is wrong: {err}"
     );
     for phi in ["Ada Interface", "1950-04-01", "diabetes", "Follow-up visit"] {
-        assert!(!both(&out).contains(phi), "PHI {phi:?} in error: {}", both(&out));
+        assert!(
+            !both(&out).contains(phi),
+            "PHI {phi:?} in error: {}",
+            both(&out)
+        );
     }
     // Text mode: on stderr, exit 1.
     let out = env
@@ -450,20 +456,26 @@ fn db_urls_env_and_master_key_file_select_the_ledger() {
         .arg(&env.key)
         .args(["--json", "encounter", "add"])
         .arg(&note)
-        .args(["--patient-name", "Env Patient", "--patient-dob", "1980-05-06"])
+        .args([
+            "--patient-name",
+            "Env Patient",
+            "--patient-dob",
+            "1980-05-06",
+        ])
         .args(["--dos", DOS])
         .output()
         .unwrap();
     let ec = json(&out)["encounter"].as_i64().unwrap();
-    assert!(c.exists(), "MEDLEDGER_DB names the database: {}", both(&out));
+    assert!(
+        c.exists(),
+        "MEDLEDGER_DB names the database: {}",
+        both(&out)
+    );
     assert!(
         !env.data.join("ledger.sqlite3").exists(),
         "no default database when one is named"
     );
-    assert_eq!(
-        show(c.to_str().unwrap(), ec)["patient_name"],
-        "Env Patient"
-    );
+    assert_eq!(show(c.to_str().unwrap(), ec)["patient_name"], "Env Patient");
     // --master-key-file: no master.key was created in the data dir.
     assert!(!env.data.join("master.key").exists());
     // An unknown URL scheme is refused.
@@ -531,7 +543,11 @@ fn master_key_is_created_once_with_mode_0600() {
         "printed again on the second run: {}",
         both(&out)
     );
-    assert_eq!(std::fs::read_to_string(&key).unwrap(), body, "key unchanged");
+    assert_eq!(
+        std::fs::read_to_string(&key).unwrap(),
+        body,
+        "key unchanged"
+    );
     let v = json(&run(&["--json", "encounter", "show", &enc.to_string()]));
     assert_eq!(v["patient_name"], "Keyed Patient", "{v}");
     // MEDLEDGER_MASTER_KEY: no file is created.
@@ -594,7 +610,10 @@ fn review_workflow_roles_decisions_finalisation_and_packet() {
     assert_eq!(view["note"], NOTE, "{view}");
     assert_eq!(view["patient_name"], "Zoë O'Hara", "{view}");
     let sugg = suggestions_of(&view);
-    let required: Vec<&Value> = sugg.iter().filter(|s| s["requires_review"] == true).collect();
+    let required: Vec<&Value> = sugg
+        .iter()
+        .filter(|s| s["requires_review"] == true)
+        .collect();
     assert!(
         required.len() >= 3,
         "need three suggestions routed to a human: {view}"
@@ -635,13 +654,29 @@ fn review_workflow_roles_decisions_finalisation_and_packet() {
     let span = format!("{a}..{b}");
     let o = env.ok(
         Some("coder1"),
-        &["review", "edit", &sid(2), "--code", "e11.65", "--evidence", &span],
+        &[
+            "review",
+            "edit",
+            &sid(2),
+            "--code",
+            "e11.65",
+            "--evidence",
+            &span,
+        ],
     );
     assert_eq!(o["status"], "edited", "{o}");
     // An edit with evidence outside the note is refused.
     let e = env.fails(
         Some("coder1"),
-        &["review", "edit", &sid(2), "--code", "E11.9", "--evidence", "0..100000"],
+        &[
+            "review",
+            "edit",
+            &sid(2),
+            "--code",
+            "E11.9",
+            "--evidence",
+            "0..100000",
+        ],
     );
     assert!(e.contains("outside the note"), "{e}");
     let e = env.fails(
@@ -670,7 +705,10 @@ fn review_workflow_roles_decisions_finalisation_and_packet() {
         .collect();
     let code_of = |i: usize| required[i]["code"].as_str().unwrap();
     assert!(final_codes.contains(&code_of(0)), "{final_codes:?}");
-    assert!(final_codes.contains(&"E11.65"), "edited code: {final_codes:?}");
+    assert!(
+        final_codes.contains(&"E11.65"),
+        "edited code: {final_codes:?}"
+    );
     assert!(
         !final_codes.contains(&code_of(1)) || code_of(1) == code_of(0),
         "rejected code is final: {final_codes:?}"
@@ -680,8 +718,15 @@ fn review_workflow_roles_decisions_finalisation_and_packet() {
         q.as_array().unwrap().iter().any(|i| i["encounter"] == enc),
         "{q}"
     );
-    assert_eq!(env.ok(None, &["review", "list"]), j!([]), "open queue empty");
-    let q = env.ok(None, &["review", "list", "--status", "all", "--reviewer", "coder1"]);
+    assert_eq!(
+        env.ok(None, &["review", "list"]),
+        j!([]),
+        "open queue empty"
+    );
+    let q = env.ok(
+        None,
+        &["review", "list", "--status", "all", "--reviewer", "coder1"],
+    );
     assert_eq!(q.as_array().map(Vec::len), Some(1), "{q}");
     let e = env.fails(Some("coder1"), &["review", "accept", &sid(1)]);
     assert!(e.contains("finalised"), "{e}");
@@ -726,7 +771,10 @@ fn review_workflow_roles_decisions_finalisation_and_packet() {
     assert_eq!(ev["start"], a, "the reviewer's evidence: {c2}");
     assert_eq!(ev["end"], b, "{c2}");
     assert_eq!(ev["text"], "type 2 diabetes mellitus", "{c2}");
-    assert!(ev["before"].as_str().unwrap().ends_with("Assessment: "), "{ev}");
+    assert!(
+        ev["before"].as_str().unwrap().ends_with("Assessment: "),
+        "{ev}"
+    );
     let att = pk["attestation"].as_str().unwrap();
     assert!(att.contains("Cora Coder (CPC)"), "{att}");
     assert!(att.contains("Aud Itor (CCS)"), "{att}");
@@ -740,21 +788,37 @@ fn review_workflow_roles_decisions_finalisation_and_packet() {
     );
     let page = std::fs::read_to_string(&html).unwrap();
     assert!(page.starts_with("<!doctype html>"), "{page}");
-    assert!(page.contains("<td>CPC</td>"), "reviewer credential in the page");
-    assert!(page.contains("<td>CCS</td>"), "auditor credential in the page");
+    assert!(
+        page.contains("<td>CPC</td>"),
+        "reviewer credential in the page"
+    );
+    assert!(
+        page.contains("<td>CCS</td>"),
+        "auditor credential in the page"
+    );
     assert!(
         page.contains("Confirmed &lt;b&gt;in&lt;/b&gt; chart &amp; labs"),
         "comment escaped"
     );
     assert!(!page.contains("<b>in</b>"), "unescaped comment in the page");
     assert!(page.contains("O&#39;Hara"), "patient name escaped");
-    assert!(page.contains("A1c &lt;7% &amp; good"), "note context escaped");
+    assert!(
+        page.contains("A1c &lt;7% &amp; good"),
+        "note context escaped"
+    );
     assert!(!page.contains("A1c <7%"), "unescaped note text in the page");
     // --out writes the same packet to a file.
     let out_f = env.dir().join("packet.json");
     let out = env.run(
         Some("auditor1"),
-        &["audit", "packet", &es, "--out", out_f.to_str().unwrap(), "--json"],
+        &[
+            "audit",
+            "packet",
+            &es,
+            "--out",
+            out_f.to_str().unwrap(),
+            "--json",
+        ],
     );
     assert!(out.status.success(), "{}", both(&out));
     let pk2: Value = serde_json::from_str(&std::fs::read_to_string(&out_f).unwrap()).unwrap();
@@ -876,7 +940,8 @@ fn audit_verify_detects_a_deleted_row() {
     let k = seqs[seqs.len() / 2];
     drop_triggers(&c);
     assert_eq!(
-        c.execute("DELETE FROM audit_log WHERE seq = ?1", [k]).unwrap(),
+        c.execute("DELETE FROM audit_log WHERE seq = ?1", [k])
+            .unwrap(),
         1
     );
     drop(c);
@@ -1019,7 +1084,10 @@ fn phi_is_never_stored_or_printed_in_the_clear() {
     record("encounter add", env.run(None, &add_args));
     record(
         "encounter import --json",
-        env.run(None, &["encounter", "import", nd.to_str().unwrap(), "--json"]),
+        env.run(
+            None,
+            &["encounter", "import", nd.to_str().unwrap(), "--json"],
+        ),
     );
     record(
         "encounter import",
@@ -1074,7 +1142,11 @@ fn phi_is_never_stored_or_printed_in_the_clear() {
         ("user list", None, vec!["user", "list"]),
         ("policy show --json", None, vec!["policy", "show", "--json"]),
         ("audit verify", None, vec!["audit", "verify"]),
-        ("audit verify --json", None, vec!["audit", "verify", "--json"]),
+        (
+            "audit verify --json",
+            None,
+            vec!["audit", "verify", "--json"],
+        ),
         (
             "audit packet --out",
             Some("auditor1"),
@@ -1119,7 +1191,10 @@ fn phi_is_never_stored_or_printed_in_the_clear() {
             assert!(!all.contains(n), "{label}: {n:?} in its output: {all}");
         }
         for p in SECRET_PHRASES {
-            assert!(!all.contains(p), "{label}: note text {p:?} in its output: {all}");
+            assert!(
+                !all.contains(p),
+                "{label}: note text {p:?} in its output: {all}"
+            );
         }
     }
     // The packet file does hold PHI (on purpose) - so the checks above are
@@ -1151,11 +1226,9 @@ fn phi_is_never_stored_or_printed_in_the_clear() {
     // columns that are not *_enc carry none of it.
     let c = env.sqlite();
     let dump: String = c
-        .query_row(
-            "SELECT group_concat(detail, ' ') FROM audit_log",
-            [],
-            |r| r.get(0),
-        )
+        .query_row("SELECT group_concat(detail, ' ') FROM audit_log", [], |r| {
+            r.get(0)
+        })
         .unwrap();
     for p in SECRET_PHRASES {
         assert!(!dump.contains(p), "audit detail holds note text {p:?}");
@@ -1256,7 +1329,10 @@ fn check_encounters(db: &mut dyn Sql, acked: &[Value]) -> usize {
         let (id, docs, runs, count, sugg, linked) = (r[0], r[1], r[2], r[3], r[4], r[5]);
         assert_eq!(docs, 1, "encounter {id}: {docs} documents");
         assert_eq!(runs, 1, "encounter {id}: {runs} coding runs");
-        assert_eq!(count, sugg, "encounter {id}: run says {count}, {sugg} stored");
+        assert_eq!(
+            count, sugg,
+            "encounter {id}: run says {count}, {sugg} stored"
+        );
         assert_eq!(linked, sugg, "encounter {id}: suggestions of another run");
         assert!(
             audited.contains(&format!("encounter:{id}")),
@@ -1264,7 +1340,11 @@ fn check_encounters(db: &mut dyn Sql, acked: &[Value]) -> usize {
         );
         stored.insert(id, sugg);
     }
-    assert_eq!(audited.len(), rows.len(), "audit entries for missing encounters");
+    assert_eq!(
+        audited.len(),
+        rows.len(),
+        "audit entries for missing encounters"
+    );
     for a in acked {
         let id = a["encounter"]
             .as_i64()
@@ -1308,7 +1388,10 @@ fn check_decisions(db: &mut dyn Sql, acked: &[Value]) -> usize {
         let id = a["decision"]
             .as_i64()
             .unwrap_or_else(|| panic!("acknowledged line without decision: {a}"));
-        assert!(ids.contains(&id), "acknowledged decision {id} is not stored: {a}");
+        assert!(
+            ids.contains(&id),
+            "acknowledged decision {id} is not stored: {a}"
+        );
     }
     ids.len()
 }
@@ -1333,14 +1416,19 @@ fn import_lines(n: usize, tag: &str, note: impl Fn(usize) -> String) -> String {
 fn import_kill_rounds(env: &Env, db: &mut dyn FnMut() -> Box<dyn Sql>, rounds: usize) {
     let nd = env.file(
         "kill.ndjson",
-        &import_lines(1000, "k", |i| format!("Kill test visit {i}: short synthetic note.")),
+        &import_lines(1000, "k", |i| {
+            format!("Kill test visit {i}: short synthetic note.")
+        }),
     );
     let mut acked_all = Vec::new();
     for round in 0..rounds {
         let after = jitter(30, 60, round as u64);
         eprintln!("import kill round {round}: after {after} lines");
         let err = env.dir().join(format!("import-{round}.err"));
-        let cmd = env.command(None, &["encounter", "import", nd.to_str().unwrap(), "--json"]);
+        let cmd = env.command(
+            None,
+            &["encounter", "import", nd.to_str().unwrap(), "--json"],
+        );
         let (acked, killed) = run_and_kill(cmd, after, &err);
         assert_eq!(
             acked.len(),
@@ -1358,7 +1446,10 @@ fn import_kill_rounds(env: &Env, db: &mut dyn FnMut() -> Box<dyn Sql>, rounds: u
         env.assert_verifies();
     }
     // The ledger goes on working after the kills.
-    let v = env.ok(None, &["review", "list", "--status", "all", "--limit", "100000"]);
+    let v = env.ok(
+        None,
+        &["review", "list", "--status", "all", "--limit", "100000"],
+    );
     assert_eq!(
         v.as_array().unwrap().len(),
         check_encounters(&mut *db(), &acked_all)
@@ -1471,10 +1562,15 @@ fn killed_review_batch_keeps_every_acknowledged_decision() {
         "enc.ndjson",
         &import_lines(9, "b", |i| match i {
             3..=5 => format!("Visit {i}. {LONG_NOTE}"),
-            _ => format!("Visit {i}. Assessment: type 2 diabetes mellitus. Essential hypertension."),
+            _ => {
+                format!("Visit {i}. Assessment: type 2 diabetes mellitus. Essential hypertension.")
+            }
         }),
     );
-    let cmd = env.command(None, &["encounter", "import", nd.to_str().unwrap(), "--json"]);
+    let cmd = env.command(
+        None,
+        &["encounter", "import", nd.to_str().unwrap(), "--json"],
+    );
     let err = env.dir().join("import.err");
     let (imported, killed) = run_and_kill(cmd, 6, &err);
     assert_eq!(
@@ -1618,7 +1714,12 @@ fn keys_rotate_data_key_and_master_key() {
     let new = env.dir().join("new-master.key");
     let r = env.ok(
         None,
-        &["keys", "rotate", "--new-master-key-file", new.to_str().unwrap()],
+        &[
+            "keys",
+            "rotate",
+            "--new-master-key-file",
+            new.to_str().unwrap(),
+        ],
     );
     assert!(r["rewrapped"].as_u64().unwrap() >= 1, "{r}");
     assert!(new.exists());
@@ -1635,7 +1736,10 @@ fn keys_rotate_data_key_and_master_key() {
     let v = json(&with_key(&new, &["review", "show", &enc]));
     assert_eq!(v["note"], note, "{v}");
     let e = json_error(&with_key(&env.key, &["review", "show", &enc]));
-    assert!(e.contains("master key"), "the old key no longer opens it: {e}");
+    assert!(
+        e.contains("master key"),
+        "the old key no longer opens it: {e}"
+    );
     assert!(!e.contains("Rota Patient"), "{e}");
     // New writes with the new key, and the trail verifies.
     let out = with_key(&new, &["review", "list"]);
@@ -1651,7 +1755,13 @@ fn keys_rotate_data_key_and_master_key() {
     let out = env
         .command(
             None,
-            &["keys", "rotate", "--new-master-key-file", new.to_str().unwrap(), "--json"],
+            &[
+                "keys",
+                "rotate",
+                "--new-master-key-file",
+                new.to_str().unwrap(),
+                "--json",
+            ],
         )
         .arg("--master-key-file")
         .arg(&new)
@@ -1715,7 +1825,10 @@ fn unknown_role_and_reason_list_the_valid_ones() {
     let users = env.ok(None, &["user", "list"]);
     assert_eq!(users, j!([]), "nothing was added");
     env.add_user("coder1", "Cora Coder", Some("CPC"), &["coder"]);
-    let e = env.fails(Some("coder1"), &["review", "reject", "1", "--reason", "bogus"]);
+    let e = env.fails(
+        Some("coder1"),
+        &["review", "reject", "1", "--reason", "bogus"],
+    );
     assert!(e.contains("bogus"), "{e}");
     for r in [
         "not_documented",

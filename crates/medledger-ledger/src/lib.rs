@@ -9,3 +9,4 @@ pub mod audit;
 pub mod crypto;
 pub mod ledger;
 pub mod store;
+pub mod fuzzing;

@@ -7,7 +7,7 @@
 
 mod audit_store;
 mod claims;
-mod encounters;
+pub(crate) mod encounters;
 mod keyring;
 mod packet;
 pub mod policy;

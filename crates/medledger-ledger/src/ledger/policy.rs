@@ -377,6 +377,12 @@ impl HccMap {
             origin: origin.clone(),
             message: e.to_string(),
         })?;
+        Self::from_csv_text(&text, &origin, model)
+    }
+
+    /// Parses the CSV text (`origin` names it in errors).
+    pub fn from_csv_text(text: &str, origin: &str, model: &str) -> Result<Self, PolicyError> {
+        let origin = origin.to_owned();
         let mut lines = text.lines();
         let header = lines.next().unwrap_or_default();
         if header.trim() != "diagnosis_code,cc,model_name" {

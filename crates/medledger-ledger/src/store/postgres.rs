@@ -98,7 +98,7 @@ fn dollar_tag_end(b: &[u8], start: usize) -> Option<usize> {
 /// leaving alone any `?` inside a string literal (`'…'`, `E'…'`), a quoted
 /// identifier (`"…"`), a dollar-quoted body (`$$…$$`, `$tag$…$tag$`) or a
 /// comment. Returns the SQL and the number of placeholders.
-pub(crate) fn rewrite_placeholders(sql: &str) -> (String, usize) {
+pub fn rewrite_placeholders(sql: &str) -> (String, usize) {
     let b = sql.as_bytes();
     let mut out = String::with_capacity(sql.len() + 16);
     let mut n = 0usize;
