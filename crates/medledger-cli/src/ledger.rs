@@ -135,7 +135,11 @@ pub fn bench_ledger(
     // directory. With --db: the data directory's keys, so the audit chain of
     // a database benchmarked repeatedly stays verifiable.
     let tmp = tempfile::tempdir()?;
-    let key_dir = if opts.db.is_some() { data_dir } else { tmp.path() };
+    let key_dir = if opts.db.is_some() {
+        data_dir
+    } else {
+        tmp.path()
+    };
     let mut cfg = LedgerConfig::new(key_dir, opts.db.as_deref())?;
     cfg.master_key_env = None;
     let (mut l, _) = Ledger::open(&cfg)?;

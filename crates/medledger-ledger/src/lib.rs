@@ -7,6 +7,6 @@
 
 pub mod audit;
 pub mod crypto;
+pub mod fuzzing;
 pub mod ledger;
 pub mod store;
-pub mod fuzzing;

@@ -21,7 +21,9 @@ fn every_parser_has_a_seed_and_seeds_run() {
     let seeds = seeds();
     for (i, name) in PARSERS.iter().enumerate() {
         assert!(
-            seeds.iter().any(|s| s.first().map(|b| usize::from(*b) % PARSERS.len()) == Some(i)),
+            seeds
+                .iter()
+                .any(|s| s.first().map(|b| usize::from(*b) % PARSERS.len()) == Some(i)),
             "no seed for {name}"
         );
     }

@@ -70,7 +70,12 @@ pub(crate) fn persist(
             rows.push(values(&e)?);
         }
     }
-    insert_many(c, &format!("INSERT INTO audit_log ({AUDIT_COLUMNS})"), 11, rows)?;
+    insert_many(
+        c,
+        &format!("INSERT INTO audit_log ({AUDIT_COLUMNS})"),
+        11,
+        rows,
+    )?;
     Ok(())
 }
 

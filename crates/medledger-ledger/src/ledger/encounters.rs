@@ -610,7 +610,11 @@ fn add_encounter_tx(
             .map_err(|e| invalid("suggestions", e.to_string()))?;
         let sealed = ctx.seal(c, p, "suggestions", "detail_enc", id, &detail)?;
         let required = routing.per_suggestion.get(i).copied().unwrap_or(true);
-        let status = if routing.autonomous { "accepted" } else { "pending" };
+        let status = if routing.autonomous {
+            "accepted"
+        } else {
+            "pending"
+        };
         rows.push(vec![
             id.into(),
             p.org_id.into(),
@@ -621,8 +625,12 @@ fn add_encounter_tx(
             s.code.as_str().into(),
             s.descriptor.as_str().into(),
             confidence_milli(s.confidence).into(),
-            serde_json::to_string(&s.flags).unwrap_or_else(|_| "[]".into()).into(),
-            serde_json::to_string(&s.rule_ids).unwrap_or_else(|_| "[]".into()).into(),
+            serde_json::to_string(&s.flags)
+                .unwrap_or_else(|_| "[]".into())
+                .into(),
+            serde_json::to_string(&s.rule_ids)
+                .unwrap_or_else(|_| "[]".into())
+                .into(),
             sealed.into(),
             required.into(),
             status.into(),

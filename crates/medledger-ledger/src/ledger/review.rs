@@ -13,9 +13,9 @@ use super::{
 use crate::audit::AuditKind;
 use crate::ledger::roles::Action;
 use crate::store::{Conn, StoreError, Value};
-use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use std::collections::HashMap;
 
 /// Why a suggestion was rejected (a fixed list, plus free text).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -391,25 +391,27 @@ fn decide_many_tx(
 ) -> Result<Vec<DecisionOutcome>> {
     let ids: Vec<i64> = batch.iter().map(|(s, _)| *s).collect();
     let targets = load_targets(c, p, &ids)?;
-    let mut first_id = next_id(c, "decisions")?;
+    let first_id = next_id(c, "decisions")?;
     let at = now();
     let mut rows = Vec::with_capacity(batch.len());
     let mut outcomes = Vec::with_capacity(batch.len());
     let mut final_status: HashMap<i64, &'static str> = HashMap::new();
     let mut touched: Vec<i64> = Vec::new();
     let mut notes: HashMap<i64, String> = HashMap::new();
-    for (sid, d) in batch {
-        let t = targets.get(sid).ok_or_else(|| not_found("suggestion", sid))?;
+    for (id, (sid, d)) in (first_id..).zip(batch) {
+        let t = targets
+            .get(sid)
+            .ok_or_else(|| not_found("suggestion", sid))?;
         if t.finalised {
             return Err(LedgerError::Conflict(format!(
                 "encounter {} is finalised; its codes can no longer be decided",
                 t.encounter
             )));
         }
-        let id = first_id;
-        first_id += 1;
         let comment = match d.comment() {
-            Some(text) if !text.is_empty() => Some(ctx.seal(c, p, "decisions", "comment_enc", id, text.as_bytes())?),
+            Some(text) if !text.is_empty() => {
+                Some(ctx.seal(c, p, "decisions", "comment_enc", id, text.as_bytes())?)
+            }
             _ => None,
         };
         let (reason, new_code, new_evidence) = match d {
@@ -420,7 +422,11 @@ fn decide_many_tx(
                 }
                 (Some(reason.as_str()), None, None)
             }
-            DecisionInput::Edit { code: new, evidence, .. } => {
+            DecisionInput::Edit {
+                code: new,
+                evidence,
+                ..
+            } => {
                 let new = new.trim().to_ascii_uppercase();
                 if new.is_empty() {
                     return Err(invalid("code", "an edit needs the new code"));
@@ -428,14 +434,16 @@ fn decide_many_tx(
                 let sealed = if evidence.is_empty() {
                     None
                 } else {
-                    if !notes.contains_key(&t.encounter) {
-                        let note = note_of(c, ctx, p, t.encounter)?;
-                        notes.insert(t.encounter, note);
-                    }
-                    let note = &notes[&t.encounter];
+                    let note = match notes.entry(t.encounter) {
+                        std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
+                        std::collections::hash_map::Entry::Vacant(v) => {
+                            v.insert(note_of(c, ctx, p, t.encounter)?)
+                        }
+                    };
                     let filled = fill_spans(note, evidence)?;
                     check_spans(note, &filled, "evidence")?;
-                    let raw = serde_json::to_vec(&filled).map_err(|e| invalid("evidence", e.to_string()))?;
+                    let raw = serde_json::to_vec(&filled)
+                        .map_err(|e| invalid("evidence", e.to_string()))?;
                     Some(ctx.seal(c, p, "decisions", "new_evidence_enc", id, &raw)?)
                 };
                 (None, Some(new), sealed)
@@ -489,7 +497,10 @@ fn decide_many_tx(
             let mut params = vec![Value::from(status)];
             params.extend(chunk.iter().cloned());
             c.exec(
-                &format!("UPDATE suggestions SET status = ? WHERE id IN ({})", placeholders(chunk.len())),
+                &format!(
+                    "UPDATE suggestions SET status = ? WHERE id IN ({})",
+                    placeholders(chunk.len())
+                ),
                 &params,
             )?;
         }
@@ -508,7 +519,11 @@ fn decide_many_tx(
         )?;
     }
     let pending = pending_required(c, &touched)?;
-    let complete: Vec<i64> = touched.iter().copied().filter(|e| !pending.contains_key(e)).collect();
+    let complete: Vec<i64> = touched
+        .iter()
+        .copied()
+        .filter(|e| !pending.contains_key(e))
+        .collect();
     let mut finalised: HashMap<i64, Finalised> = finalise_many_tx(c, ctx, p, &complete)?
         .into_iter()
         .map(|f| (f.encounter, f))
@@ -531,7 +546,12 @@ fn fill_spans(note: &str, spans: &[EvidenceSpan]) -> Result<Vec<EvidenceSpan>> {
             if s.start >= s.end || s.end > chars.len() {
                 return Err(invalid(
                     "evidence",
-                    format!("span {}..{} is empty or outside the note ({} characters)", s.start, s.end, chars.len()),
+                    format!(
+                        "span {}..{} is empty or outside the note ({} characters)",
+                        s.start,
+                        s.end,
+                        chars.len()
+                    ),
                 ));
             }
             let text = if s.text.is_empty() {
@@ -539,7 +559,11 @@ fn fill_spans(note: &str, spans: &[EvidenceSpan]) -> Result<Vec<EvidenceSpan>> {
             } else {
                 s.text.clone()
             };
-            Ok(EvidenceSpan { start: s.start, end: s.end, text })
+            Ok(EvidenceSpan {
+                start: s.start,
+                end: s.end,
+                text,
+            })
         })
         .collect()
 }
@@ -548,12 +572,22 @@ fn fill_spans(note: &str, spans: &[EvidenceSpan]) -> Result<Vec<EvidenceSpan>> {
 /// check): the last decision per suggestion counts; accepted and edited
 /// codes are the reviewer's, undecided ones pass under the policy as the
 /// engine's, rejected ones are dropped.
-fn finalise_many_tx(c: &mut dyn Conn, ctx: &mut Ctx<'_>, p: &Principal, encounters: &[i64]) -> Result<Vec<Finalised>> {
+fn finalise_many_tx(
+    c: &mut dyn Conn,
+    ctx: &mut Ctx<'_>,
+    p: &Principal,
+    encounters: &[i64],
+) -> Result<Vec<Finalised>> {
     if encounters.is_empty() {
         return Ok(Vec::new());
     }
-    let mut by_enc: Vec<(i64, Vec<FinalCode>)> = encounters.iter().map(|e| (*e, Vec::new())).collect();
-    let index: HashMap<i64, usize> = encounters.iter().enumerate().map(|(i, e)| (*e, i)).collect();
+    let mut by_enc: Vec<(i64, Vec<FinalCode>)> =
+        encounters.iter().map(|e| (*e, Vec::new())).collect();
+    let index: HashMap<i64, usize> = encounters
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (*e, i))
+        .collect();
     let mut next = next_id(c, "final_codes")?;
     let mut rows = Vec::new();
     for chunk in encounters.chunks(400) {
@@ -612,7 +646,12 @@ fn finalise_many_tx(c: &mut dyn Conn, ctx: &mut Ctx<'_>, p: &Principal, encounte
     )?;
     let at = now();
     for chunk in encounters.chunks(400) {
-        let mut params: Vec<Value> = vec![FINALISED.into(), at.as_str().into(), p.audit_actor().into(), p.org_id.into()];
+        let mut params: Vec<Value> = vec![
+            FINALISED.into(),
+            at.as_str().into(),
+            p.audit_actor().into(),
+            p.org_id.into(),
+        ];
         params.extend(chunk.iter().map(|e| Value::Int(*e)));
         c.exec(
             &format!(
@@ -645,15 +684,25 @@ impl Ledger {
     /// Records one decision; durable when this returns. When it was the last
     /// decision the policy required, the encounter is finalised in the same
     /// transaction.
-    pub fn decide(&mut self, p: &Principal, suggestion: i64, d: &DecisionInput) -> Result<DecisionOutcome> {
+    pub fn decide(
+        &mut self,
+        p: &Principal,
+        suggestion: i64,
+        d: &DecisionInput,
+    ) -> Result<DecisionOutcome> {
         let mut out = self.decide_batch(p, std::slice::from_ref(&(suggestion, d.clone())))?;
-        out.pop().ok_or_else(|| LedgerError::Conflict("no decision recorded".into()))
+        out.pop()
+            .ok_or_else(|| LedgerError::Conflict("no decision recorded".into()))
     }
 
     /// Records many decisions in one transaction (all or none); durable when
     /// this returns. Encounters whose required reviews are all done are
     /// finalised in the same transaction.
-    pub fn decide_batch(&mut self, p: &Principal, batch: &[(i64, DecisionInput)]) -> Result<Vec<DecisionOutcome>> {
+    pub fn decide_batch(
+        &mut self,
+        p: &Principal,
+        batch: &[(i64, DecisionInput)],
+    ) -> Result<Vec<DecisionOutcome>> {
         p.require(Action::Decide)?;
         let (rid, cred) = reviewer_of(p)?;
         if batch.is_empty() {

@@ -5,11 +5,13 @@
 //!   `synchronous=FULL`, so a committed transaction survives a crash or a
 //!   power cut.
 //! - [`postgres`]: a PostgreSQL server selected by a `postgres://` URL.
+//! - [`migrations`]: the one set of migrations both run (`migrations/`).
 //!
 //! The ledger's queries (in [`crate::ledger`]) are written once against
 //! [`Conn`]; the backends differ only in connection handling, placeholder
 //! syntax and the DDL type names of their migration files.
 
+pub mod migrations;
 pub mod postgres;
 pub mod sql;
 pub mod sqlite;

@@ -12,7 +12,7 @@
 //! - Commits are durable when they return: `synchronous_commit` is forced on
 //!   for the session if the server has it off.
 //! - Reads run in `REPEATABLE READ, READ ONLY` transactions (one snapshot).
-//! - Migrations (refinery, `migrations/postgres`) run under a session
+//! - Migrations (refinery, the shared `migrations/`) run under a session
 //!   advisory lock, so two processes migrating at once apply each migration
 //!   once.
 //!
@@ -29,10 +29,6 @@ use postgres::{Client, IsolationLevel, NoTls, Statement, Transaction};
 use std::collections::HashMap;
 use std::error::Error as StdError;
 use std::fmt::Write as _;
-
-mod embedded {
-    refinery::embed_migrations!("migrations/postgres");
-}
 
 /// The statement every write transaction runs first.
 const LOCK_SQL: &str = "SELECT id FROM ledger_lock WHERE id = 1 FOR UPDATE";
@@ -695,7 +691,9 @@ impl PostgresBackend {
     }
 
     fn run_migrations(&mut self) -> Result<MigrationReport, String> {
-        let report = embedded::migrations::runner()
+        let migrations =
+            super::migrations::for_dialect(Dialect::Postgres).map_err(|e| e.to_string())?;
+        let report = refinery::Runner::new(&migrations)
             .run(&mut self.client)
             .map_err(|e| migration_message(&e))?;
         let applied = report

@@ -11,10 +11,6 @@ use rusqlite::{Connection, TransactionBehavior};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-mod embedded {
-    refinery::embed_migrations!("migrations/sqlite");
-}
-
 impl rusqlite::ToSql for Value {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
         Ok(ToSqlOutput::Borrowed(match self {
@@ -153,7 +149,7 @@ impl Backend for SqliteBackend {
     }
 
     fn migrate(&mut self) -> Result<MigrationReport, StoreError> {
-        let report = embedded::migrations::runner()
+        let report = refinery::Runner::new(&super::migrations::for_dialect(Dialect::Sqlite)?)
             .run(&mut self.conn)
             .map_err(|e| StoreError::Migrate {
                 location: self.path.display().to_string(),
