@@ -399,6 +399,51 @@ fn load_engine(data_dir: &Path) -> EngineCtx {
     }
 }
 
+/// One coder per date of service, built on first use (building one loads
+/// the dictionary and the model, which a batch must not repeat per note).
+struct Coders<'e> {
+    engine: Option<&'e Engine>,
+    model: Option<medledger_coder::Model>,
+    by_dos: std::collections::HashMap<Date, (Coder<'e>, Option<String>)>,
+}
+
+impl<'e> Coders<'e> {
+    fn new(eng: &'e EngineCtx, model: &ModelArgs, data_dir: &Path) -> Result<Self> {
+        Ok(Self {
+            engine: eng.engine.as_ref(),
+            model: match eng.engine {
+                Some(_) => model.load(data_dir)?,
+                None => None,
+            },
+            by_dos: std::collections::HashMap::new(),
+        })
+    }
+
+    /// The coder for `dos` and, when no release is in force on that date,
+    /// the warning that the newest installed release was used instead.
+    fn get(&mut self, dos: Date) -> Result<Option<&(Coder<'e>, Option<String>)>> {
+        let Some(engine) = self.engine else {
+            return Ok(None);
+        };
+        if !self.by_dos.contains_key(&dos) {
+            let entry = match Coder::new(engine, Some(dos), self.model.clone()) {
+                Ok(c) => (c, None),
+                // No release in force on the date: code with the newest
+                // installed one and make a human confirm (policy rule
+                // release_not_effective).
+                Err(e) => (
+                    Coder::new(engine, None, self.model.clone())?,
+                    Some(format!(
+                        "{e}; coded with the newest installed release instead"
+                    )),
+                ),
+            };
+            self.by_dos.insert(dos, entry);
+        }
+        Ok(self.by_dos.get(&dos))
+    }
+}
+
 fn set_hcc(l: &mut Ledger, c: &CodingOpts) -> Result<()> {
     if let Some(p) = &c.hcc_map {
         let map = HccMap::from_csv(p, &c.hcc_model)?;
@@ -436,8 +481,7 @@ fn age_on(dob: &str, dos: &str) -> Option<u16> {
 
 fn code_and_build(
     eng: &EngineCtx,
-    model: &ModelArgs,
-    data_dir: &Path,
+    coders: &mut Coders<'_>,
     input: NoteInput<'_>,
 ) -> Result<(NewEncounter, Vec<String>)> {
     let mut warnings: Vec<String> = eng.warning.iter().cloned().collect();
@@ -466,22 +510,13 @@ fn code_and_build(
     };
     let t = Instant::now();
     let mut release_covers_dos = true;
-    let result: Option<CodingResult> = match &eng.engine {
-        Some(engine) => {
-            let coder = match Coder::new(engine, Some(dos), model.load(data_dir)?) {
-                Ok(c) => c,
-                Err(e) => {
-                    // No release in force on the date: code with the newest
-                    // installed one and make a human confirm (policy rule
-                    // release_not_effective).
-                    warnings.push(format!(
-                        "{e}; coded with the newest installed release instead"
-                    ));
-                    release_covers_dos = false;
-                    enc.dos = None;
-                    Coder::new(engine, None, model.load(data_dir)?)?
-                }
-            };
+    let result: Option<CodingResult> = match coders.get(dos)? {
+        Some((coder, fallback)) => {
+            if let Some(w) = fallback {
+                warnings.push(w.clone());
+                release_covers_dos = false;
+                enc.dos = None;
+            }
             Some(coder.code_bytes(
                 "encounter",
                 input.text.as_bytes(),
@@ -623,10 +658,10 @@ pub fn encounter(cmd: &EncounterCmd, data_dir: &Path, o: &LedgerOpts, json: bool
                     .with_context(|| format!("reading note {} (UTF-8 text)", note.display()))?
             };
             let eng = load_engine(data_dir);
+            let mut coders = Coders::new(&eng, &coding.model, data_dir)?;
             let (e, warnings) = code_and_build(
                 &eng,
-                &coding.model,
-                data_dir,
+                &mut coders,
                 NoteInput {
                     text,
                     patient: NewPatient {
@@ -662,6 +697,7 @@ pub fn encounter(cmd: &EncounterCmd, data_dir: &Path, o: &LedgerOpts, json: bool
         EncounterCmd::Import { file, coding } => {
             set_hcc(&mut l, coding)?;
             let eng = load_engine(data_dir);
+            let mut coders = Coders::new(&eng, &coding.model, data_dir)?;
             let f =
                 std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?;
             let mut out = std::io::stdout().lock();
@@ -681,8 +717,7 @@ pub fn encounter(cmd: &EncounterCmd, data_dir: &Path, o: &LedgerOpts, json: bool
                 let setting = rec.setting.unwrap_or_else(|| "outpatient".into());
                 let (e, warnings) = code_and_build(
                     &eng,
-                    &coding.model,
-                    data_dir,
+                    &mut coders,
                     NoteInput {
                         text: rec.note,
                         patient: NewPatient {

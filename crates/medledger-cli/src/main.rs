@@ -264,14 +264,31 @@ fn open(cli: &Cli) -> Result<Engine> {
 fn main() {
     let cli = Cli::parse();
     if let Err(e) = run(&cli) {
+        let text = error_text(&e);
         if cli.json {
-            let chain: Vec<String> = e.chain().map(|c| c.to_string()).collect();
-            println!("{}", serde_json::json!({ "error": chain.join(": ") }));
+            println!("{}", serde_json::json!({ "error": text }));
         } else {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {text}");
         }
         std::process::exit(1);
     }
+}
+
+/// The error and its causes, `: `-joined, leaving out a cause whose text the
+/// message before it already includes (library errors often quote their source).
+fn error_text(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let msg = cause.to_string();
+        if out.contains(&msg) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&msg);
+    }
+    out
 }
 
 fn run(cli: &Cli) -> Result<()> {

@@ -271,9 +271,12 @@ fn yes() -> bool {
     true
 }
 
-pub(crate) fn check_date(field: &'static str, s: &str) -> Result<()> {
-    s.parse::<jiff::civil::Date>()
-        .map(|_| ())
+/// The date in its one stored form, `YYYY-MM-DD` (so `19370819` and
+/// `1937-08-19` are the same birth date for the patient index).
+pub(crate) fn check_date(field: &'static str, s: &str) -> Result<String> {
+    s.trim()
+        .parse::<jiff::civil::Date>()
+        .map(|d| d.to_string())
         .map_err(|_| invalid(field, "expected a date YYYY-MM-DD"))
 }
 
@@ -372,8 +375,17 @@ impl Ledger {
     /// autonomously when the policy allows.
     pub fn add_encounter(&mut self, p: &Principal, e: &NewEncounter) -> Result<EncounterAdded> {
         p.require(Action::AddEncounter)?;
-        check_date("dos", &e.dos)?;
-        check_date("patient_dob", &e.patient.dob)?;
+        let mut normalised;
+        let e = if check_date("dos", &e.dos)? != e.dos
+            || check_date("patient_dob", &e.patient.dob)? != e.patient.dob
+        {
+            normalised = e.clone();
+            normalised.dos = check_date("dos", &e.dos)?;
+            normalised.patient.dob = check_date("patient_dob", &e.patient.dob)?;
+            &normalised
+        } else {
+            e
+        };
         if e.patient.name.trim().is_empty() {
             return Err(invalid("patient_name", "empty"));
         }
