@@ -92,6 +92,10 @@ pub struct BenchLedgerArgs {
     /// Decisions per commit in the batched phase.
     #[arg(long, default_value_t = 100)]
     pub batch: usize,
+    /// Before timing `audit verify`, pad the stored chain with synthetic
+    /// PHI-read entries up to this many entries (0: no padding).
+    #[arg(long, default_value_t = 0)]
+    pub audit_entries: u64,
 }
 
 #[derive(Serialize)]
@@ -109,7 +113,9 @@ struct LedgerBench {
     all_decisions_per_second: f64,
     finalised: usize,
     audit_entries: u64,
+    audit_padding_seconds: f64,
     audit_verify_seconds: f64,
+    audit_verified_per_second: f64,
     audit_ok: bool,
 }
 
@@ -253,6 +259,13 @@ pub fn bench_ledger(
         finalised += out.iter().filter(|o| o.finalised.is_some()).count();
     }
     let batch_secs = t.elapsed().as_secs_f64();
+    let so_far = l.verify_audit_unchecked()?.entries;
+    let mut pad_secs = 0.0;
+    if args.audit_entries > so_far {
+        let t = Instant::now();
+        l.bench_append_audit(&org, args.audit_entries - so_far, 20_000)?;
+        pad_secs = t.elapsed().as_secs_f64();
+    }
     let t = Instant::now();
     let report = l.verify_audit_unchecked()?;
     let verify_secs = t.elapsed().as_secs_f64();
@@ -286,7 +299,9 @@ pub fn bench_ledger(
         all_decisions_per_second: suggestion_ids.len() as f64 / (single_secs + batch_secs),
         finalised,
         audit_entries: report.entries,
+        audit_padding_seconds: pad_secs,
         audit_verify_seconds: verify_secs,
+        audit_verified_per_second: report.entries as f64 / verify_secs.max(1e-9),
         audit_ok: report.ok,
     };
     if !report.ok {
@@ -299,7 +314,7 @@ pub fn bench_ledger(
         println!("{}", serde_json::to_string(&out)?);
     } else {
         println!(
-            "ledger bench on {}\n  stored {} encounters (5 suggestions each) at {:.0}/s\n  {} decisions one per commit: {:.0}/s (p50 {:.2} ms, p99 {:.2} ms)\n  {} decisions in commits of {}: {:.0}/s\n  all decisions: {:.0}/s; {} encounters finalised\n  audit verify: {} entries in {:.3} s",
+            "ledger bench on {}\n  stored {} encounters (5 suggestions each) at {:.0}/s\n  {} decisions one per commit: {:.0}/s (p50 {:.2} ms, p99 {:.2} ms)\n  {} decisions in commits of {}: {:.0}/s\n  all decisions: {:.0}/s; {} encounters finalised\n  audit verify: {} entries in {:.3} s ({:.0} entries/s)",
             out.database,
             out.encounters,
             out.encounters_per_second,
@@ -313,7 +328,8 @@ pub fn bench_ledger(
             out.all_decisions_per_second,
             out.finalised,
             out.audit_entries,
-            out.audit_verify_seconds
+            out.audit_verify_seconds,
+            out.audit_verified_per_second
         );
     }
     Ok(())

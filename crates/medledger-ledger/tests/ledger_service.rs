@@ -8,9 +8,10 @@ use common::{Target, on_both};
 use medledger_ledger::audit::ProblemKind;
 use medledger_ledger::crypto::MasterKey;
 use medledger_ledger::ledger::{
-    Action, DecisionInput, EvidenceSpan, Ledger, LedgerConfig, LedgerError, NewClaim, NewEncounter,
-    NewPatient, NewRemittance, NewSuggestion, NewUser, Principal, QueueFilter, RejectReason,
-    ReviewPolicy, Role, render_packet_html,
+    AckPosting, Action, ClaimPosting, DecisionInput, EvidenceSpan, Ledger, LedgerConfig,
+    LedgerError, NewClaim, NewEncounter, NewPatient, NewRemittance, NewSuggestion, NewUser,
+    Principal, QueueFilter, RejectReason, RemittancePosting, ReviewPolicy, Role,
+    render_packet_html,
 };
 use medledger_ledger::store::DbLocation;
 
@@ -507,6 +508,7 @@ fn role_action_matrix_is_enforced_by_the_service() {
                                 claim_type: "professional".into(),
                                 total_charge_cents: 100,
                                 body: serde_json::json!({}),
+                                control_number: None,
                             },
                         )
                         .map(drop),
@@ -604,7 +606,8 @@ fn organisations_are_isolated() {
                     payer: "X".into(),
                     claim_type: "professional".into(),
                     total_charge_cents: 1,
-                    body: serde_json::json!({})
+                    body: serde_json::json!({}),
+                    control_number: None,
                 }
             )
             .map(drop)));
@@ -964,5 +967,135 @@ fn tampering_with_stored_audit_rows_is_detected() {
                 "{kinds:?}"
             );
         }
+    });
+}
+
+#[test]
+fn remittances_and_acknowledgements_post_atomically() {
+    on_both("posting", |t| {
+        let mut l = open(t);
+        let op = l.operator("default").unwrap();
+        let coder = user(&mut l, &op, "ann", Some("CPC"), &[Role::Coder]);
+        let biller = user(&mut l, &op, "bill", None, &[Role::Biller]);
+        let mut claims = Vec::new();
+        for pcn in ["PCN-1", "PCN-2"] {
+            let e = l.add_encounter(&coder, &encounter(NAME, vec![])).unwrap();
+            l.finalise(&coder, e.encounter).unwrap();
+            claims.push(
+                l.create_claim(
+                    &biller,
+                    &NewClaim {
+                        encounter: e.encounter,
+                        payer: "ACME".into(),
+                        claim_type: "professional".into(),
+                        total_charge_cents: 20_000,
+                        body: serde_json::json!({"id": pcn}),
+                        control_number: Some(pcn.into()),
+                    },
+                )
+                .unwrap(),
+            );
+        }
+        assert_eq!(
+            l.claim_by_control_number(&biller, "PCN-2").unwrap(),
+            Some(claims[1])
+        );
+        let unmatched = l
+            .post_acks(
+                &biller,
+                &[
+                    AckPosting {
+                        control_number: "PCN-1".into(),
+                        accepted: true,
+                        detail: serde_json::json!({"source": "277CA", "stc": "A1:20"}),
+                    },
+                    AckPosting {
+                        control_number: "NOPE".into(),
+                        accepted: false,
+                        detail: serde_json::json!({}),
+                    },
+                ],
+            )
+            .unwrap();
+        assert_eq!(unmatched, ["NOPE"]);
+        assert_eq!(l.claim(&biller, claims[0]).unwrap().status, "accepted");
+        let remit = RemittancePosting {
+            payer: "ACME".into(),
+            trace: Some("EFT123".into()),
+            total_paid_cents: 15_000,
+            claims: vec![
+                ClaimPosting {
+                    control_number: "PCN-1".into(),
+                    status_code: "1".into(),
+                    charge_cents: 20_000,
+                    paid_cents: 15_000,
+                    patient_responsibility_cents: 2_000,
+                    payer_claim_control_number: Some("PAYER-9".into()),
+                    adjustments: vec![
+                        ("CO".into(), "45".into(), 1_000),
+                        ("PR".into(), "2".into(), 2_000),
+                    ],
+                    remarks: vec!["N130".into()],
+                },
+                ClaimPosting {
+                    control_number: "PCN-2".into(),
+                    status_code: "4".into(),
+                    charge_cents: 20_000,
+                    paid_cents: 0,
+                    patient_responsibility_cents: 0,
+                    payer_claim_control_number: None,
+                    adjustments: vec![("CO".into(), "197".into(), 20_000)],
+                    remarks: vec![],
+                },
+                ClaimPosting {
+                    control_number: "UNKNOWN".into(),
+                    status_code: "1".into(),
+                    charge_cents: 1,
+                    paid_cents: 1,
+                    patient_responsibility_cents: 0,
+                    payer_claim_control_number: None,
+                    adjustments: vec![],
+                    remarks: vec![],
+                },
+            ],
+        };
+        // a coder may not post money
+        assert!(forbidden(&l.post_835(&coder, &remit)));
+        let r = l.post_835(&biller, &remit).unwrap();
+        assert_eq!(r.unmatched, ["UNKNOWN"]);
+        assert_eq!(r.posted_paid_cents, 15_000);
+        assert_eq!(r.posted[0].status, "partially_paid");
+        assert_eq!(
+            (
+                r.posted[0].paid_cents,
+                r.posted[0].patient_responsibility_cents,
+                r.posted[0].adjustment_cents
+            ),
+            (15_000, 2_000, 3_000)
+        );
+        assert_eq!(
+            (r.posted[1].status.as_str(), r.posted[1].denied_cents),
+            ("denied", 20_000)
+        );
+        let c = l.claim(&biller, claims[0]).unwrap();
+        let statuses: Vec<&str> = c.history.iter().map(|h| h.0.as_str()).collect();
+        assert_eq!(statuses, ["built", "accepted", "partially_paid"]);
+        // a reversal nets the payment out
+        let reversal = RemittancePosting {
+            claims: vec![ClaimPosting {
+                status_code: "22".into(),
+                paid_cents: -15_000,
+                patient_responsibility_cents: -2_000,
+                adjustments: vec![],
+                ..remit.claims[0].clone()
+            }],
+            ..remit.clone()
+        };
+        let r = l.post_835(&biller, &reversal).unwrap();
+        assert_eq!(
+            (r.posted[0].status.as_str(), r.posted[0].paid_cents),
+            ("reversed", 0)
+        );
+        assert!(l.verify_audit(&op).unwrap().ok);
     });
 }

@@ -74,8 +74,8 @@ fn audit_row(seq: i64) -> Vec<Value> {
 // ---------------------------------------------------------------------------
 
 /// Every migration, in order, and the schema version after them.
-const MIGRATIONS: [&str; 2] = ["V1__ledger", "V2__release_lookup"];
-const VERSION: u32 = 2;
+const MIGRATIONS: [&str; 3] = ["V1__ledger", "V2__release_lookup", "V3__claim_posting"];
+const VERSION: u32 = 3;
 
 fn check_migrate(b: &mut dyn Backend) {
     let first = b.migrate().expect("first migrate");

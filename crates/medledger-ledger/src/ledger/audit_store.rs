@@ -192,3 +192,31 @@ impl Ledger {
         Ok(out)
     }
 }
+
+impl Ledger {
+    /// Benchmark support: appends `n` synthetic PHI-read entries (actor
+    /// `bench`, subject `patient:0`) in transactions of `per_tx` so a store
+    /// can be filled to a realistic audit-trail size before `verify_audit`
+    /// is timed. Not used by the product.
+    #[doc(hidden)]
+    pub fn bench_append_audit(&mut self, org: &str, n: u64, per_tx: u64) -> Result<()> {
+        let mut left = n;
+        while left > 0 {
+            let k = left.min(per_tx.max(1));
+            self.write_audited(|_, ctx| {
+                for i in 0..k {
+                    ctx.audit_as(
+                        org,
+                        "bench".into(),
+                        crate::audit::AuditKind::PhiRead,
+                        "patient:0".into(),
+                        serde_json::json!({"bench": i, "fields": ["note"]}),
+                    );
+                }
+                Ok(())
+            })?;
+            left -= k;
+        }
+        Ok(())
+    }
+}

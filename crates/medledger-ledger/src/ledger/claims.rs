@@ -23,6 +23,10 @@ pub struct NewClaim {
     pub total_charge_cents: i64,
     /// The claim document (no free-text PHI: ids and codes).
     pub body: serde_json::Value,
+    /// The patient control number (CLM01) that remittances and
+    /// acknowledgements quote back.
+    #[serde(default)]
+    pub control_number: Option<String>,
 }
 
 /// A stored claim.
@@ -96,8 +100,8 @@ impl Ledger {
             let id = next_id(c, "claims")?;
             let at = now();
             c.exec(
-                "INSERT INTO claims (id, org_id, encounter_id, payer, claim_type, total_charge_cents, status, body, created_at) VALUES (?, ?, ?, ?, ?, ?, 'built', ?, ?)",
-                &[id.into(), p.org_id.into(), claim.encounter.into(), claim.payer.as_str().into(), claim.claim_type.as_str().into(), claim.total_charge_cents.into(), claim.body.to_string().into(), at.as_str().into()],
+                "INSERT INTO claims (id, org_id, encounter_id, payer, claim_type, total_charge_cents, status, body, created_at, control_number) VALUES (?, ?, ?, ?, ?, ?, 'built', ?, ?, ?)",
+                &[id.into(), p.org_id.into(), claim.encounter.into(), claim.payer.as_str().into(), claim.claim_type.as_str().into(), claim.total_charge_cents.into(), claim.body.to_string().into(), at.as_str().into(), claim.control_number.clone().into()],
             )?;
             let hid = next_id(c, "claim_status_history")?;
             c.exec(
@@ -178,6 +182,202 @@ impl Ledger {
                 status: r.text(4)?,
                 history,
             })
+        })
+    }
+}
+
+/// One claim of a remittance (835 CLP loop), as posting needs it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClaimPosting {
+    /// CLP01: the patient control number we sent (CLM01).
+    pub control_number: String,
+    /// CLP02 claim status code (1, 2, 3, 4, 19–23, 25).
+    pub status_code: String,
+    /// CLP03 charge.
+    pub charge_cents: i64,
+    /// CLP04 paid (negative on a reversal).
+    pub paid_cents: i64,
+    /// CLP05 patient responsibility.
+    pub patient_responsibility_cents: i64,
+    /// CLP07 payer claim control number.
+    pub payer_claim_control_number: Option<String>,
+    /// Claim and line adjustments: (group code, CARC, amount in cents).
+    pub adjustments: Vec<(String, String, i64)>,
+    /// Remark codes (RARC).
+    pub remarks: Vec<String>,
+}
+
+/// One 835 transaction set to post.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemittancePosting {
+    /// Payer id or name.
+    pub payer: String,
+    /// TRN02 trace (check or EFT number).
+    pub trace: Option<String>,
+    /// BPR02 total payment.
+    pub total_paid_cents: i64,
+    /// The claims.
+    pub claims: Vec<ClaimPosting>,
+}
+
+/// A claim as posted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PostedClaim {
+    /// Ledger claim id.
+    pub claim: i64,
+    /// CLP01.
+    pub control_number: String,
+    /// New status (`paid`, `partially_paid`, `denied`, `reversed`, `forwarded`, `not_our_claim`, `priced`).
+    pub status: String,
+    /// Paid so far (all remittances).
+    pub paid_cents: i64,
+    /// Patient responsibility so far.
+    pub patient_responsibility_cents: i64,
+    /// Adjustments so far.
+    pub adjustment_cents: i64,
+    /// Denied amount so far.
+    pub denied_cents: i64,
+}
+
+/// What posting a remittance did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PostingReport {
+    /// Claims updated.
+    pub posted: Vec<PostedClaim>,
+    /// CLP01 values that match no claim of the organisation (not posted).
+    pub unmatched: Vec<String>,
+    /// Sum of CLP04 posted.
+    pub posted_paid_cents: i64,
+}
+
+/// An acknowledgement (999 / 277CA) of one claim.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AckPosting {
+    /// The patient control number (277CA) the acknowledgement is about.
+    pub control_number: String,
+    /// Accepted into adjudication.
+    pub accepted: bool,
+    /// The source (`999`, `277CA`) and codes, PHI-free.
+    pub detail: serde_json::Value,
+}
+
+fn claim_status(p: &ClaimPosting) -> &'static str {
+    match p.status_code.as_str() {
+        "4" => "denied",
+        "22" => "reversed",
+        "23" => "not_our_claim",
+        "25" => "priced",
+        _ if p.paid_cents == 0 && p.patient_responsibility_cents == 0 => "denied",
+        _ if p.paid_cents + p.patient_responsibility_cents < p.charge_cents => "partially_paid",
+        "19" | "20" | "21" => "forwarded",
+        _ => "paid",
+    }
+}
+
+impl Ledger {
+    /// Posts one 835 transaction set in one transaction: each claim's paid,
+    /// adjusted, patient-responsibility and denied amounts and status, a
+    /// remittance row and a status-history row per claim, and an audit
+    /// entry per claim. Claims that match nothing are reported, not posted.
+    pub fn post_835(&mut self, p: &Principal, r: &RemittancePosting) -> Result<PostingReport> {
+        p.require(Action::PostRemittance)?;
+        self.write_audited(|c, ctx| {
+            let mut report = PostingReport { posted: Vec::new(), unmatched: Vec::new(), posted_paid_cents: 0 };
+            let at = now();
+            for cp in &r.claims {
+                let rows = c.query(
+                    "SELECT id, paid_cents, patient_responsibility_cents, adjustment_cents, denied_cents FROM claims WHERE org_id = ? AND control_number = ? ORDER BY id DESC LIMIT 1",
+                    &[p.org_id.into(), cp.control_number.as_str().into()],
+                )?;
+                let Some(row) = rows.first() else {
+                    report.unmatched.push(cp.control_number.clone());
+                    continue;
+                };
+                let claim = row.int(0)?;
+                let status = claim_status(cp);
+                let adjusted: i64 = cp.adjustments.iter().map(|a| a.2).sum();
+                let denied = if status == "denied" { cp.charge_cents } else { 0 };
+                let posted = PostedClaim {
+                    claim,
+                    control_number: cp.control_number.clone(),
+                    status: status.to_owned(),
+                    paid_cents: row.int(1)? + cp.paid_cents,
+                    patient_responsibility_cents: row.int(2)? + cp.patient_responsibility_cents,
+                    adjustment_cents: row.int(3)? + adjusted,
+                    denied_cents: row.int(4)? + denied,
+                };
+                c.exec(
+                    "UPDATE claims SET status = ?, paid_cents = ?, patient_responsibility_cents = ?, adjustment_cents = ?, denied_cents = ?, payer_claim_control_number = COALESCE(?, payer_claim_control_number) WHERE id = ?",
+                    &[status.into(), posted.paid_cents.into(), posted.patient_responsibility_cents.into(), posted.adjustment_cents.into(), posted.denied_cents.into(), cp.payer_claim_control_number.clone().into(), claim.into()],
+                )?;
+                let codes: Vec<String> = cp.adjustments.iter().map(|a| format!("{}-{}", a.0, a.1)).chain(cp.remarks.iter().cloned()).collect();
+                let rid = next_id(c, "remittances")?;
+                let detail = json!({"status_code": cp.status_code, "charge_cents": cp.charge_cents, "patient_responsibility_cents": cp.patient_responsibility_cents, "adjustments": cp.adjustments, "remarks": cp.remarks, "trace": r.trace});
+                c.exec(
+                    "INSERT INTO remittances (id, org_id, claim_id, payer, paid_cents, adjustment_codes, received_at, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    &[rid.into(), p.org_id.into(), claim.into(), r.payer.as_str().into(), cp.paid_cents.into(), serde_json::to_string(&codes).unwrap_or_default().into(), at.as_str().into(), detail.to_string().into()],
+                )?;
+                let hid = next_id(c, "claim_status_history")?;
+                c.exec(
+                    "INSERT INTO claim_status_history (id, org_id, claim_id, status, at, detail) VALUES (?, ?, ?, ?, ?, ?)",
+                    &[hid.into(), p.org_id.into(), claim.into(), status.into(), at.as_str().into(), json!({"source": "835", "remittance": rid}).to_string().into()],
+                )?;
+                ctx.audit(p, AuditKind::ClaimEvent, format!("claim:{claim}"), json!({"event": "remittance", "status": status, "status_code": cp.status_code, "paid_cents": cp.paid_cents, "remittance": rid, "codes": codes}));
+                report.posted_paid_cents += cp.paid_cents;
+                report.posted.push(posted);
+            }
+            Ok(report)
+        })
+    }
+
+    /// Records acknowledgements (999 / 277CA): each matched claim becomes
+    /// `accepted` or `rejected`, with a status-history row and an audit entry,
+    /// in one transaction. Returns the unmatched control numbers.
+    pub fn post_acks(&mut self, p: &Principal, acks: &[AckPosting]) -> Result<Vec<String>> {
+        p.require(Action::PostRemittance)?;
+        self.write_audited(|c, ctx| {
+            let mut unmatched = Vec::new();
+            let at = now();
+            for a in acks {
+                let rows = c.query(
+                    "SELECT id FROM claims WHERE org_id = ? AND control_number = ? ORDER BY id DESC LIMIT 1",
+                    &[p.org_id.into(), a.control_number.as_str().into()],
+                )?;
+                let Some(row) = rows.first() else {
+                    unmatched.push(a.control_number.clone());
+                    continue;
+                };
+                let claim = row.int(0)?;
+                let status = if a.accepted { "accepted" } else { "rejected" };
+                c.exec("UPDATE claims SET status = ? WHERE id = ?", &[status.into(), claim.into()])?;
+                let hid = next_id(c, "claim_status_history")?;
+                c.exec(
+                    "INSERT INTO claim_status_history (id, org_id, claim_id, status, at, detail) VALUES (?, ?, ?, ?, ?, ?)",
+                    &[hid.into(), p.org_id.into(), claim.into(), status.into(), at.as_str().into(), a.detail.to_string().into()],
+                )?;
+                ctx.audit(p, AuditKind::ClaimEvent, format!("claim:{claim}"), json!({"event": status, "ack": a.detail}));
+            }
+            Ok(unmatched)
+        })
+    }
+
+    /// The claim id for a patient control number, if any.
+    pub fn claim_by_control_number(
+        &mut self,
+        p: &Principal,
+        control_number: &str,
+    ) -> Result<Option<i64>> {
+        if !(p.may(Action::ManageClaims) || p.may(Action::ViewReports)) {
+            p.require(Action::ManageClaims)?;
+        }
+        self.read_audited(|c, _| {
+            Ok(c.query(
+                "SELECT id FROM claims WHERE org_id = ? AND control_number = ? ORDER BY id DESC LIMIT 1",
+                &[p.org_id.into(), control_number.into()],
+            )?
+            .first()
+            .map(|r| r.int(0))
+            .transpose()?)
         })
     }
 }

@@ -16,7 +16,10 @@ pub mod roles;
 mod users;
 
 pub use audit_store::{StoreVerifyReport, UnreadableRow};
-pub use claims::{ClaimRecord, NewClaim, NewRemittance};
+pub use claims::{
+    AckPosting, ClaimPosting, ClaimRecord, NewClaim, NewRemittance, PostedClaim, PostingReport,
+    RemittancePosting,
+};
 pub use encounters::{
     EncounterAdded, EncounterView, EvidenceSpan, NewEncounter, NewPatient, NewSuggestion,
     PolicyRef, QueueFilter, QueueItem, RunInfo, SuggestionView,

@@ -12,7 +12,7 @@ use super::sql::Dialect;
 use refinery::Migration;
 
 /// `(name, SQL)` of every migration, in version order.
-pub const MIGRATIONS: [(&str, &str); 2] = [
+pub const MIGRATIONS: [(&str, &str); 3] = [
     (
         "V1__ledger",
         include_str!("../../migrations/V1__ledger.sql"),
@@ -20,6 +20,10 @@ pub const MIGRATIONS: [(&str, &str); 2] = [
     (
         "V2__release_lookup",
         include_str!("../../migrations/V2__release_lookup.sql"),
+    ),
+    (
+        "V3__claim_posting",
+        include_str!("../../migrations/V3__claim_posting.sql"),
     ),
 ];
 
