@@ -1099,3 +1099,78 @@ fn remittances_and_acknowledgements_post_atomically() {
         assert!(l.verify_audit(&op).unwrap().ok);
     });
 }
+
+#[test]
+fn passwords_and_api_tokens_authenticate() {
+    on_both("auth", |t| {
+        let mut l = open(t);
+        let op = l.operator("default").unwrap();
+        let pw = secrecy::SecretString::from("correct horse battery staple".to_owned());
+        let u = l
+            .add_user(
+                &op,
+                &NewUser {
+                    username: "ann".into(),
+                    display_name: "Ann".into(),
+                    credential: Some("CPC".into()),
+                    password: Some(pw.clone()),
+                    roles: vec![Role::Coder],
+                },
+            )
+            .unwrap();
+        let p = l.login("default", "ann", &pw).unwrap();
+        assert_eq!(p.user_id(), Some(u.id));
+        assert!(p.may(Action::Decide) && !p.may(Action::ManageUsers));
+        let wrong = secrecy::SecretString::from("correct horse battery stapler".to_owned());
+        assert!(matches!(
+            l.login("default", "ann", &wrong),
+            Err(LedgerError::Unauthenticated)
+        ));
+        assert!(matches!(
+            l.login("default", "nobody", &pw),
+            Err(LedgerError::Unauthenticated)
+        ));
+        assert!(matches!(
+            l.login("other-org", "ann", &pw),
+            Err(LedgerError::Unauthenticated)
+        ));
+        // short passwords are refused
+        let short = NewUser {
+            username: "bob".into(),
+            display_name: "Bob".into(),
+            credential: None,
+            password: Some(secrecy::SecretString::from("short".to_owned())),
+            roles: vec![],
+        };
+        assert!(
+            l.add_user(&op, &short)
+                .unwrap_err()
+                .to_string()
+                .contains("12")
+        );
+        // tokens: shown once, stored hashed, authenticate to the same user
+        use secrecy::ExposeSecret as _;
+        let token = l.issue_token(&op, "ann", "ehr").unwrap();
+        assert!(token.expose_secret().starts_with("mlt_"));
+        let by_token = l.authenticate_token(token.expose_secret()).unwrap();
+        assert_eq!(by_token.user_id(), Some(u.id));
+        assert!(matches!(
+            l.authenticate_token("mlt_forged"),
+            Err(LedgerError::Unauthenticated)
+        ));
+        // the token is not stored in the clear
+        if let Some(path) = &t.path {
+            let raw = std::fs::read(path).unwrap();
+            let mut all = raw;
+            if let Ok(w) = std::fs::read(format!("{}-wal", path.display())) {
+                all.extend(w);
+            }
+            let tok = token.expose_secret().as_bytes();
+            assert!(!all.windows(tok.len()).any(|w| w == tok));
+        }
+        // revoking the coder role takes effect at once
+        l.set_role(&op, "ann", Role::Coder, false).unwrap();
+        let p = l.authenticate_token(token.expose_secret()).unwrap();
+        assert!(!p.may(Action::Decide));
+    });
+}
