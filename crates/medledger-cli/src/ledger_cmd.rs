@@ -254,7 +254,7 @@ pub fn open_ledger(data_dir: &Path, o: &LedgerOpts, json: bool) -> Result<Ledger
     Ok(ledger)
 }
 
-fn principal(ledger: &mut Ledger, o: &LedgerOpts) -> Result<Principal> {
+pub fn principal(ledger: &mut Ledger, o: &LedgerOpts) -> Result<Principal> {
     Ok(match &o.as_user {
         Some(u) => ledger.principal_for(&o.org, u)?,
         None => ledger.operator(&o.org)?,

@@ -10,6 +10,7 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod bench;
+mod claims_cmd;
 mod coding;
 mod download;
 mod ledger;
@@ -100,6 +101,15 @@ enum Command {
     /// Encryption keys: rotate the data key or the master key.
     #[command(subcommand)]
     Keys(ledger_cmd::KeysCmd),
+    /// Claims: build from an encounter, scrub, export X12 837P/837I.
+    #[command(subcommand)]
+    Claim(claims_cmd::ClaimCmd),
+    /// Remittance advice (835): parse and post payments and denials.
+    #[command(subcommand)]
+    Remit(claims_cmd::RemitCmd),
+    /// Acknowledgements (999, 277CA): parse and record acceptance.
+    #[command(subcommand)]
+    Ack(claims_cmd::AckCmd),
 }
 
 #[derive(Subcommand)]
@@ -231,6 +241,8 @@ enum BenchCmd {
     Audit(ledger::BenchAuditArgs),
     /// Ledger: review decisions per second with the audit chain on (SQLite or --db postgres://…).
     Ledger(ledger::BenchLedgerArgs),
+    /// Claims: scrub lines/s with the installed tables, 837 claims written/s, X12 parse MB/s.
+    Claims(claims_cmd::BenchClaimsArgs),
 }
 
 fn data_dir(cli: &Cli) -> Result<PathBuf> {
@@ -436,6 +448,12 @@ fn run(cli: &Cli) -> Result<()> {
         Command::Policy(cmd) => ledger_cmd::policy(cmd, &data_dir(cli)?, &cli.ledger, json),
         Command::Audit(cmd) => ledger_cmd::audit(cmd, &data_dir(cli)?, &cli.ledger, json),
         Command::Keys(cmd) => ledger_cmd::keys(cmd, &data_dir(cli)?, &cli.ledger, json),
+        Command::Claim(cmd) => claims_cmd::claim(cmd, &data_dir(cli)?, &cli.ledger, json),
+        Command::Remit(cmd) => claims_cmd::remit(cmd, &data_dir(cli)?, &cli.ledger, json),
+        Command::Ack(cmd) => claims_cmd::ack(cmd, &data_dir(cli)?, &cli.ledger, json),
+        Command::Bench(BenchCmd::Claims(args)) => {
+            claims_cmd::bench_claims(args, &data_dir(cli)?, json)
+        }
         Command::Eval(EvalCmd::Codiesp(args)) => {
             let engine = open(cli)?;
             coding::eval_codiesp(&engine, &data_dir(cli)?, args, json)

@@ -1064,7 +1064,7 @@ fn remittances_and_acknowledgements_post_atomically() {
         let r = l.post_835(&biller, &remit).unwrap();
         assert_eq!(r.unmatched, ["UNKNOWN"]);
         assert_eq!(r.posted_paid_cents, 15_000);
-        assert_eq!(r.posted[0].status, "partially_paid");
+        assert_eq!(r.posted[0].status, "paid");
         assert_eq!(
             (
                 r.posted[0].paid_cents,
@@ -1079,7 +1079,7 @@ fn remittances_and_acknowledgements_post_atomically() {
         );
         let c = l.claim(&biller, claims[0]).unwrap();
         let statuses: Vec<&str> = c.history.iter().map(|h| h.0.as_str()).collect();
-        assert_eq!(statuses, ["built", "accepted", "partially_paid"]);
+        assert_eq!(statuses, ["built", "accepted", "paid"]);
         // a reversal nets the payment out
         let reversal = RemittancePosting {
             claims: vec![ClaimPosting {

@@ -227,7 +227,8 @@ pub struct PostedClaim {
     pub claim: i64,
     /// CLP01.
     pub control_number: String,
-    /// New status (`paid`, `partially_paid`, `denied`, `reversed`, `forwarded`, `not_our_claim`, `priced`).
+    /// New status (`paid` — contractual adjustments and patient shares are
+    /// normal —, `denied`, `reversed`, `forwarded`, `not_our_claim`, `priced`).
     pub status: String,
     /// Paid so far (all remittances).
     pub paid_cents: i64,
@@ -268,7 +269,6 @@ fn claim_status(p: &ClaimPosting) -> &'static str {
         "23" => "not_our_claim",
         "25" => "priced",
         _ if p.paid_cents == 0 && p.patient_responsibility_cents == 0 => "denied",
-        _ if p.paid_cents + p.patient_responsibility_cents < p.charge_cents => "partially_paid",
         "19" | "20" | "21" => "forwarded",
         _ => "paid",
     }
@@ -378,6 +378,39 @@ impl Ledger {
             .first()
             .map(|r| r.int(0))
             .transpose()?)
+        })
+    }
+}
+
+impl Ledger {
+    /// A finalised encounter's date of service and final codes
+    /// (system, code) in order, for building its claim. No PHI.
+    pub fn final_codes(
+        &mut self,
+        p: &Principal,
+        encounter: i64,
+    ) -> Result<(String, Vec<(String, String)>)> {
+        p.require(Action::ManageClaims)?;
+        self.read_audited(|c, _| {
+            let rows = c.query(
+                "SELECT dos, status FROM encounters WHERE id = ? AND org_id = ?",
+                &[encounter.into(), p.org_id.into()],
+            )?;
+            let r = rows.first().ok_or_else(|| not_found("encounter", encounter))?;
+            if r.text(1)? != FINALISED {
+                return Err(LedgerError::Conflict(format!(
+                    "encounter {encounter} is not finalised; claims are built from final codes only"
+                )));
+            }
+            let dos = r.text(0)?;
+            let mut codes = Vec::new();
+            for f in c.query(
+                "SELECT code_system, code FROM final_codes WHERE encounter_id = ? AND org_id = ? ORDER BY ordinal",
+                &[encounter.into(), p.org_id.into()],
+            )? {
+                codes.push((f.text(0)?, f.text(1)?));
+            }
+            Ok((dos, codes))
         })
     }
 }

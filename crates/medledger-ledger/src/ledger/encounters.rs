@@ -267,6 +267,19 @@ pub struct PolicyRef {
     pub sha256: String,
 }
 
+/// The stored name of a code system, whatever spelling the engine used
+/// (`icd10cm` → `ICD-10-CM`, `hcpcs` → `HCPCS`, `cpt` → `CPT`, `icd11` → `ICD-11`).
+pub fn canonical_system(s: &str) -> &str {
+    match s.to_ascii_lowercase().replace(['-', '_', ' '], "").as_str() {
+        "icd10cm" => "ICD-10-CM",
+        "icd10pcs" => "ICD-10-PCS",
+        "icd11" | "icd11mms" => "ICD-11",
+        "hcpcs" | "hcpcs2" | "hcpcslevelii" => "HCPCS",
+        "cpt" => "CPT",
+        _ => s,
+    }
+}
+
 fn yes() -> bool {
     true
 }
@@ -378,10 +391,16 @@ impl Ledger {
         let mut normalised;
         let e = if check_date("dos", &e.dos)? != e.dos
             || check_date("patient_dob", &e.patient.dob)? != e.patient.dob
+            || e.suggestions
+                .iter()
+                .any(|s| canonical_system(&s.system) != s.system)
         {
             normalised = e.clone();
             normalised.dos = check_date("dos", &e.dos)?;
             normalised.patient.dob = check_date("patient_dob", &e.patient.dob)?;
+            for s in &mut normalised.suggestions {
+                s.system = canonical_system(&s.system).to_owned();
+            }
             &normalised
         } else {
             e
