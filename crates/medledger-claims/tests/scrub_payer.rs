@@ -287,12 +287,12 @@ fn ids(claim: &Claim, ctx: &ScrubContext) -> Vec<(&'static str, Severity, String
 fn in_memory_tables_from_cms_layout_files() {
     let fx = common::fixtures().join("ncci");
     let ptp = parse_ptp(
-        &std::fs::read(fx.join("ccipra-v322r0-f1.txt")).expect("read"),
+        &std::fs::read(fx.join("ptp-practitioner.fixture.tsv")).expect("read"),
         "ccipra-v322r0-f1.txt",
     )
     .expect("parses");
     let mue = parse_mue(
-        &std::fs::read(fx.join("MCR_MUE_PractitionerServices_Eff_04-01-2026.csv")).expect("read"),
+        &std::fs::read(fx.join("mue-practitioner.fixture.csv")).expect("read"),
         "MCR_MUE_PractitionerServices_Eff_04-01-2026.csv",
     )
     .expect("parses");
