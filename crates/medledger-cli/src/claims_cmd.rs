@@ -3,7 +3,6 @@
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
@@ -622,10 +621,8 @@ pub fn bench_claims(args: &BenchClaimsArgs, data_dir: &Path, json: bool) -> Resu
             today: Some("2026-06-01".into()),
         },
     )?;
-    let t = Instant::now();
     let ctx0 = ScrubContext::new(&s.tables, s.today);
     let (lines, secs) = medledger_claims::scrub::bench_scrub(&ctx0, &claims, args.rounds);
-    let _ = t;
     let writable: Vec<Claim> = claims
         .iter()
         .filter(|c| medledger_claims::x837::check_claim(c).is_empty())

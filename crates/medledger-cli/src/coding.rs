@@ -69,7 +69,7 @@ pub struct EncounterArgs {
     pub max_bytes: usize,
 }
 
-fn parse_setting(s: &str) -> Result<Setting> {
+pub(crate) fn parse_setting(s: &str) -> Result<Setting> {
     match s.to_ascii_lowercase().as_str() {
         "outpatient" | "op" | "office" => Ok(Setting::Outpatient),
         "inpatient" | "ip" => Ok(Setting::Inpatient),
@@ -77,7 +77,7 @@ fn parse_setting(s: &str) -> Result<Setting> {
     }
 }
 
-fn parse_sex(s: &str) -> Result<Sex> {
+pub(crate) fn parse_sex(s: &str) -> Result<Sex> {
     match s.to_ascii_lowercase().as_str() {
         "f" | "female" => Ok(Sex::Female),
         "m" | "male" => Ok(Sex::Male),

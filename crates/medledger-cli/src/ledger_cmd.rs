@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
-use medledger_coder::coder::{Encounter, Setting, Sex};
+use medledger_coder::coder::{Encounter, Sex};
 use medledger_coder::{Coder, CodingResult, Scratch};
 use medledger_codesets::{Date, Engine};
 use medledger_ledger::crypto::{KeySource, MasterKey};
@@ -20,7 +20,7 @@ use medledger_ledger::ledger::{
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::coding::ModelArgs;
+use crate::coding::{ModelArgs, parse_setting, parse_sex};
 
 /// Options every ledger command shares (global flags).
 #[derive(Args, Clone, Debug)]
@@ -461,22 +461,12 @@ struct NoteInput<'a> {
     expected_charge_cents: Option<i64>,
 }
 
-fn parse_setting(s: &str) -> Result<Setting> {
-    match s {
-        "outpatient" => Ok(Setting::Outpatient),
-        "inpatient" => Ok(Setting::Inpatient),
-        _ => bail!("--setting {s:?}: use outpatient or inpatient"),
-    }
-}
-
+/// Completed years from birth to the date of service.
 fn age_on(dob: &str, dos: &str) -> Option<u16> {
     let b: jiff::civil::Date = dob.parse().ok()?;
     let d: jiff::civil::Date = dos.parse().ok()?;
-    let mut years = d.year() - b.year();
-    if (d.month(), d.day()) < (b.month(), b.day()) {
-        years -= 1;
-    }
-    u16::try_from(years).ok()
+    let span = b.until((jiff::Unit::Year, d)).ok()?;
+    u16::try_from(span.get_years()).ok()
 }
 
 fn code_and_build(
@@ -490,18 +480,11 @@ fn code_and_build(
         .dos
         .parse()
         .with_context(|| format!("--dos {:?}: expected YYYY-MM-DD", input.dos))?;
-    let sex = match input
+    let sex = input
         .patient
         .sex
         .as_deref()
-        .map(str::to_ascii_lowercase)
-        .as_deref()
-    {
-        Some("f" | "female") => Some(Sex::Female),
-        Some("m" | "male") => Some(Sex::Male),
-        Some(_) => Some(Sex::Unknown),
-        None => None,
-    };
+        .map(|s| parse_sex(s).unwrap_or(Sex::Unknown));
     let mut enc = Encounter {
         setting,
         dos: Some(dos),

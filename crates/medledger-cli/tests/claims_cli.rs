@@ -211,30 +211,8 @@ fn build_a_claim_from_an_encounter_export_it_and_post_the_payment() {
         .unwrap();
     assert!(status.success());
     let db = tmp.path().join("ledger.sqlite3");
-    let key = tmp.path().join("master.key");
-    let g = [
-        "--db",
-        db.to_str().unwrap(),
-        "--master-key-file",
-        key.to_str().unwrap(),
-    ];
-    // first use creates the key file when it is absent: create it via a migrate + user add
-    let _ = std::fs::remove_file(&key);
-    let o = medledger(
-        &d,
-        &[
-            "keys",
-            "rotate",
-            "--new-master-key-file",
-            key.to_str().unwrap(),
-            "--json",
-        ],
-    );
-    assert!(
-        o.status.success() || key.exists(),
-        "{}",
-        String::from_utf8_lossy(&o.stdout)
-    );
+    // the master key is created (0600) in the private data directory on first use
+    let g = ["--db", db.to_str().unwrap()];
     run(
         &d,
         &g,
@@ -503,7 +481,6 @@ CLP*{pcn}*1*{}*80*20*12*PAYERCLAIM1~CAS*CO*45*{}~CAS*PR*2*20~NM1*QC*1*TEST*CLAIM
 
 #[test]
 fn scrub_reports_findings_and_can_fail_on_reject() {
-    let tmp = tempfile::tempdir().unwrap();
     // dirty-ncci-mue needs the NCCI PTP and MUE tables, which ../shared does
     // not carry (the claims crate's tests cover it on fixture tables)
     let dirty: Vec<String> = examples(true)
@@ -554,7 +531,6 @@ fn scrub_reports_findings_and_can_fail_on_reject() {
         .filter(|c| c["clean"] != true)
         .collect();
     assert!(dirty_clean.is_empty(), "{dirty_clean:?}");
-    drop(tmp);
 }
 
 #[test]
