@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 /// Professional or institutional.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ClaimKind {
     /// CMS-1500 / 837P (005010X222A1).
@@ -19,6 +20,7 @@ pub enum ClaimKind {
 
 /// Claim frequency (CLM05-3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Frequency {
     /// 1: original.
     #[serde(rename = "1")]
@@ -44,6 +46,7 @@ impl Frequency {
 
 /// A postal address.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Address {
     /// Street lines (1 or 2).
@@ -58,6 +61,7 @@ pub struct Address {
 
 /// A provider (billing, rendering, referring, attending).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Provider {
     /// 10-digit NPI (Luhn check digit over the `80840` prefix).
@@ -80,6 +84,7 @@ pub struct Provider {
 
 /// The subscriber or the patient.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Person {
     /// Last name.
@@ -97,6 +102,7 @@ pub struct Person {
 
 /// The insured.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Subscriber {
     /// Member id at the payer.
@@ -113,6 +119,7 @@ pub struct Subscriber {
 
 /// Payer responsibility sequence (SBR01).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Responsibility {
     /// P.
@@ -136,6 +143,7 @@ impl Responsibility {
 
 /// A payer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Payer {
     /// Payer id (as the clearinghouse knows it; also names the payer profile).
@@ -149,6 +157,7 @@ pub struct Payer {
 
 /// Another payer on the claim (coordination of benefits).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct OtherPayer {
     /// Its responsibility sequence.
@@ -164,6 +173,7 @@ pub struct OtherPayer {
 
 /// A diagnosis.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Diagnosis {
     /// ICD-10-CM code.
@@ -175,6 +185,7 @@ pub struct Diagnosis {
 
 /// A service line.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ServiceLine {
     /// CPT/HCPCS code (institutional: with `revenue_code`; may be absent for room and board).
@@ -208,6 +219,7 @@ pub struct ServiceLine {
 
 /// Institutional claim fields.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Institutional {
     /// Type of bill without the frequency digit (facility type + classification, e.g. `11` inpatient hospital, `13` outpatient).
@@ -243,6 +255,7 @@ pub struct Institutional {
 
 /// A claim.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Claim {
     /// Patient control number (CLM01), unique per submitter.
@@ -294,6 +307,7 @@ pub struct Claim {
 
 /// A structural problem with a claim (what and where).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ModelError {
     /// JSON-path-like location, e.g. `lines[2].diagnosis_pointers[0]`.
     pub path: String,

@@ -6,12 +6,13 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
-use medledger_claims::model::{Claim, ClaimKind, Diagnosis, ServiceLine};
-use medledger_claims::payer::PayerProfiles;
-use medledger_claims::scrub::{AgeSexEdits, ScrubContext, ScrubTables, Severity, scrub};
+use medledger_claims::model::{Claim, ClaimKind};
+use medledger_claims::scrub::{ScrubContext, Severity};
 use medledger_claims::x837::{Envelope, Receiver, Submitter, write_837};
-use medledger_codesets::Engine;
-use medledger_ledger::ledger::{AckPosting, ClaimPosting, NewClaim, RemittancePosting};
+use medledger_server::pipeline::{
+    AckError, PipelineError, Scrubber, build_claim, format_dollars, new_claim, parse_ack,
+    parse_fees, remittance_postings,
+};
 use serde_json::json;
 
 use crate::ledger_cmd::{LedgerOpts, open_ledger, principal};
@@ -157,56 +158,22 @@ fn claim_files(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-struct Scrubber {
-    tables: ScrubTables,
-    profiles: PayerProfiles,
-    age_sex: Option<AgeSexEdits>,
-    today: jiff::civil::Date,
-    warnings: Vec<String>,
-}
-
-impl Scrubber {
-    fn new(data_dir: &Path, o: &ScrubOpts) -> Result<Self> {
-        let mut warnings = Vec::new();
-        let tables = match Engine::open(data_dir) {
-            Ok(e) => ScrubTables::from_engine(&e)?,
-            Err(e) => {
-                warnings.push(format!(
-                    "no code sets installed ({e}): only the edits that need no tables ran; install with `medledger codesets install`"
-                ));
-                ScrubTables::new()
-            }
-        };
-        let profiles = match &o.payers {
-            Some(d) => PayerProfiles::load_dir(d)?,
-            None => PayerProfiles::builtin()?,
-        };
-        let age_sex = o
-            .age_sex_edits
-            .as_deref()
-            .map(AgeSexEdits::load)
-            .transpose()?;
-        let today = match &o.today {
-            Some(t) => t
-                .parse()
+/// The scrubber shared with the server (`medledger_server::pipeline`).
+fn scrubber(data_dir: &Path, o: &ScrubOpts) -> Result<Scrubber> {
+    let today = match &o.today {
+        Some(t) => Some(
+            t.parse()
                 .with_context(|| format!("--today {t:?}: expected YYYY-MM-DD"))?,
-            None => jiff::Zoned::now().date(),
-        };
-        Ok(Self {
-            tables,
-            profiles,
-            age_sex,
-            today,
-            warnings,
-        })
-    }
-
-    fn scrub(&self, c: &Claim) -> medledger_claims::scrub::ScrubReport {
-        let ctx = ScrubContext::new(&self.tables, self.today)
-            .with_payer(self.profiles.for_payer(&c.payer))
-            .with_age_sex(self.age_sex.as_ref());
-        scrub(c, &ctx)
-    }
+        ),
+        None => None,
+    };
+    Ok(Scrubber::new(
+        data_dir,
+        None,
+        o.payers.as_deref(),
+        o.age_sex_edits.as_deref(),
+        today,
+    )?)
 }
 
 pub fn claim(cmd: &ClaimCmd, data_dir: &Path, o: &LedgerOpts, json: bool) -> Result<()> {
@@ -230,7 +197,7 @@ pub fn claim(cmd: &ClaimCmd, data_dir: &Path, o: &LedgerOpts, json: bool) -> Res
             opts,
             fail_on_reject,
         } => {
-            let s = Scrubber::new(data_dir, opts)?;
+            let s = scrubber(data_dir, opts)?;
             let mut any_reject = false;
             let mut reports = Vec::new();
             for path in claim_files(claims)? {
@@ -348,81 +315,23 @@ fn build(
 ) -> Result<()> {
     let mut l = open_ledger(data_dir, o, json)?;
     let p = principal(&mut l, o)?;
-    let mut c = read_claim(template)?;
-    let mut fee_of = std::collections::HashMap::new();
+    let template = read_claim(template)?;
+    let mut pairs = Vec::new();
     for f in fees {
         let (code, dollars) = f
             .split_once('=')
             .with_context(|| format!("--fee {f:?}: expected CODE=DOLLARS"))?;
-        let cents = medledger_x12::parse_cents(dollars.trim().as_bytes())
-            .map_err(|e| anyhow::anyhow!("--fee {f:?}: {e}"))?;
-        fee_of.insert(code.trim().to_ascii_uppercase(), cents);
+        pairs.push((code, dollars));
     }
+    let fee_of = parse_fees(pairs.iter().copied()).map_err(|e| anyhow::anyhow!("--fee {e}"))?;
     let (dos, codes) = l.final_codes(&p, encounter)?;
-    let dx: Vec<Diagnosis> = codes
-        .iter()
-        .filter(|(s, _)| s == "ICD-10-CM")
-        .map(|(_, c)| Diagnosis {
-            code: c.replace('.', ""),
-            poa: None,
-        })
-        .collect();
-    if dx.is_empty() {
-        bail!("encounter {encounter} has no final ICD-10-CM code: a claim needs a diagnosis");
-    }
-    let pointers: Vec<u8> = (1..=dx.len().min(4) as u8).collect();
-    let mut lines = Vec::new();
-    for (system, code) in codes.iter().filter(|(s, _)| s == "CPT" || s == "HCPCS") {
-        let charge = *fee_of
-            .get(code)
-            .with_context(|| format!("no charge for {system} {code}: pass --fee {code}=DOLLARS"))?;
-        lines.push(ServiceLine {
-            procedure: Some(code.clone()),
-            modifiers: vec![],
-            revenue_code: None,
-            units: 1.0,
-            charge_cents: charge,
-            date_from: dos.clone(),
-            date_to: None,
-            place_of_service: None,
-            diagnosis_pointers: pointers.clone(),
-            ndc: None,
-        });
-    }
-    if lines.is_empty() {
-        // the template's lines stand (e.g. an E/M level chosen elsewhere), dated to the encounter
-        for l in &mut c.lines {
-            l.date_from = dos.clone();
-            l.date_to = None;
-        }
-        lines = std::mem::take(&mut c.lines);
-    }
-    c.diagnoses = dx;
-    c.lines = lines;
-    c.encounter = Some(encounter);
-    if c.id.is_empty() || c.id == "TEMPLATE" {
-        c.id = format!("ENC{encounter}");
-    }
-    let errors = c.validate();
-    if !errors.is_empty() {
-        let list: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
-        bail!("the built claim is not valid: {}", list.join("; "));
-    }
-    let body = serde_json::to_value(&c)?;
-    let id = l.create_claim(
-        &p,
-        &NewClaim {
-            encounter,
-            payer: c.payer.id.clone(),
-            claim_type: match c.kind {
-                ClaimKind::Professional => "professional".into(),
-                ClaimKind::Institutional => "institutional".into(),
-            },
-            total_charge_cents: c.total_charge_cents(),
-            body: body.clone(),
-            control_number: Some(c.id.clone()),
-        },
-    )?;
+    let c = build_claim(template, encounter, &dos, &codes, &fee_of).map_err(|e| match e {
+        PipelineError::Invalid { message, .. } => anyhow::anyhow!(message),
+        other => other.into(),
+    })?;
+    let row = new_claim(&c, encounter)?;
+    let body = row.body.clone();
+    let id = l.create_claim(&p, &row)?;
     let text = serde_json::to_string_pretty(&body)?;
     match out {
         Some(f) => std::fs::write(f, &text).with_context(|| format!("writing {}", f.display()))?,
@@ -460,35 +369,7 @@ pub fn remit(cmd: &RemitCmd, data_dir: &Path, o: &LedgerOpts, json: bool) -> Res
     if !dry_run {
         let mut l = open_ledger(data_dir, o, json)?;
         let p = principal(&mut l, o)?;
-        for r in &remits {
-            let posting = RemittancePosting {
-                payer: r
-                    .payer
-                    .name
-                    .clone()
-                    .unwrap_or_else(|| r.payer.id.clone().unwrap_or_default()),
-                trace: Some(r.trace.reference.clone()),
-                total_paid_cents: r.total_paid_cents,
-                claims: r
-                    .claims
-                    .iter()
-                    .map(|c| ClaimPosting {
-                        control_number: c.patient_control_number.clone(),
-                        status_code: c.status_code.clone(),
-                        charge_cents: c.charge_cents,
-                        paid_cents: c.paid_cents,
-                        patient_responsibility_cents: c.patient_responsibility_cents.unwrap_or(0),
-                        payer_claim_control_number: c.payer_claim_control_number.clone(),
-                        adjustments: c
-                            .adjustments
-                            .iter()
-                            .chain(c.lines.iter().flat_map(|l| l.adjustments.iter()))
-                            .map(|a| (a.group.clone(), a.reason.clone(), a.amount_cents))
-                            .collect(),
-                        remarks: c.remarks.clone(),
-                    })
-                    .collect(),
-            };
+        for posting in remittance_postings(&remits) {
             let rep = l.post_835(&p, &posting)?;
             unmatched.extend(rep.unmatched);
             posted.extend(rep.posted);
@@ -527,63 +408,17 @@ pub fn remit(cmd: &RemitCmd, data_dir: &Path, o: &LedgerOpts, json: bool) -> Res
     Ok(())
 }
 
-/// Cents as a JSON number of dollars with two decimals.
-fn format_dollars(cents: i64) -> serde_json::Value {
-    let text = medledger_x12::format_cents(cents);
-    text.parse::<serde_json::Number>()
-        .map(serde_json::Value::Number)
-        .unwrap_or(serde_json::Value::String(text))
-}
-
 pub fn ack(cmd: &AckCmd, data_dir: &Path, o: &LedgerOpts, json: bool) -> Result<()> {
     let AckCmd::Import { file, dry_run } = cmd;
     let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
-    let ics =
-        medledger_x12::parse(&bytes).with_context(|| format!("{}: not X12", file.display()))?;
-    let kind = ics
-        .iter()
-        .flat_map(|ic| ic.transactions())
-        .map(|(_, t)| t.id.clone())
-        .next()
-        .unwrap_or_default();
-    let mut postings = Vec::new();
-    let summary = match kind.as_str() {
-        "999" => {
-            let acks = medledger_x12::parse_999(&bytes)
-                .with_context(|| format!("{}: not a valid 999", file.display()))?;
-            let sets: Vec<_> = acks
-                .iter()
-                .flat_map(|a| a.transactions.iter())
-                .map(|r| json!({"transaction_set": r.set_id, "control_number": r.control_number, "status": r.status.code(), "segment_errors": r.segment_errors.len()}))
-                .collect();
-            json!({"type": "999", "transaction_sets": sets})
-        }
-        "277" => {
-            let acks = medledger_x12::parse_277ca(&bytes)
-                .with_context(|| format!("{}: not a valid 277CA", file.display()))?;
-            let mut claims = Vec::new();
-            for a in &acks {
-                for c in &a.claims {
-                    let accepted = matches!(c.disposition, medledger_x12::Disposition::Accepted);
-                    let rejected = matches!(c.disposition, medledger_x12::Disposition::Rejected);
-                    let pcn = &c.patient_control_number;
-                    if !pcn.is_empty() && (accepted || rejected) {
-                        postings.push(AckPosting {
-                            control_number: pcn.clone(),
-                            accepted,
-                            detail: json!({"source": "277CA", "categories": c.statuses.iter().flat_map(|s| s.categories().map(str::to_owned)).collect::<Vec<_>>()}),
-                        });
-                    }
-                    claims.push(json!({"patient_control_number": c.patient_control_number, "disposition": format!("{:?}", c.disposition).to_lowercase()}));
-                }
-            }
-            json!({"type": "277CA", "claims": claims})
-        }
-        other => bail!(
-            "{}: transaction set {other:?} is not a 999 or 277CA acknowledgement",
+    let parsed = parse_ack(&bytes).map_err(|e| match e {
+        AckError::X12(x) => anyhow::Error::new(*x).context(format!(
+            "{}: not a valid 999/277CA acknowledgement",
             file.display()
-        ),
-    };
+        )),
+        other => anyhow::anyhow!("{}: {other}", file.display()),
+    })?;
+    let (summary, postings) = (parsed.summary, parsed.postings);
     let mut unmatched = Vec::new();
     if !dry_run && !postings.is_empty() {
         let mut l = open_ledger(data_dir, o, json)?;
@@ -613,7 +448,7 @@ pub fn bench_claims(args: &BenchClaimsArgs, data_dir: &Path, json: bool) -> Resu
     if claims.is_empty() {
         bail!("no claims found in {:?}", inputs);
     }
-    let s = Scrubber::new(
+    let s = scrubber(
         data_dir,
         &ScrubOpts {
             payers: None,
@@ -621,7 +456,10 @@ pub fn bench_claims(args: &BenchClaimsArgs, data_dir: &Path, json: bool) -> Resu
             today: Some("2026-06-01".into()),
         },
     )?;
-    let ctx0 = ScrubContext::new(&s.tables, s.today);
+    let ctx0 = ScrubContext::new(
+        &s.tables,
+        s.today.unwrap_or_else(|| jiff::Zoned::now().date()),
+    );
     let (lines, secs) = medledger_claims::scrub::bench_scrub(&ctx0, &claims, args.rounds);
     let writable: Vec<Claim> = claims
         .iter()

@@ -8,19 +8,18 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
-use medledger_coder::coder::{Encounter, Sex};
-use medledger_coder::{Coder, CodingResult, Scratch};
-use medledger_codesets::{Date, Engine};
+use medledger_coder::Scratch;
+use medledger_codesets::Engine;
 use medledger_ledger::crypto::{KeySource, MasterKey};
 use medledger_ledger::ledger::{
-    DecisionInput, EvidenceSpan, HccMap, Ledger, LedgerConfig, NewEncounter, NewPatient,
-    NewSuggestion, NewUser, Principal, QueueFilter, RejectReason, ReviewPolicy, Role,
-    render_packet_html,
+    DecisionInput, EvidenceSpan, HccMap, Ledger, LedgerConfig, NewEncounter, NewPatient, NewUser,
+    Principal, QueueFilter, RejectReason, ReviewPolicy, Role, render_packet_html,
 };
+use medledger_server::pipeline::{CoderCache, NoteInput, PipelineError, code_encounter};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::coding::{ModelArgs, parse_setting, parse_sex};
+use crate::coding::ModelArgs;
 
 /// Options every ledger command shares (global flags).
 #[derive(Args, Clone, Debug)]
@@ -379,12 +378,12 @@ pub fn user(cmd: &UserCmd, data_dir: &Path, o: &LedgerOpts, json: bool) -> Resul
 }
 
 /// The coding engine for `encounter add|import`, if code sets are installed.
-struct EngineCtx {
+pub(crate) struct EngineCtx {
     engine: Option<Engine>,
     warning: Option<String>,
 }
 
-fn load_engine(data_dir: &Path) -> EngineCtx {
+pub(crate) fn load_engine(data_dir: &Path) -> EngineCtx {
     match Engine::open(data_dir) {
         Ok(e) => EngineCtx {
             engine: Some(e),
@@ -399,49 +398,18 @@ fn load_engine(data_dir: &Path) -> EngineCtx {
     }
 }
 
-/// One coder per date of service, built on first use (building one loads
+/// One coder per code-set release, built on first use (building one loads
 /// the dictionary and the model, which a batch must not repeat per note).
-struct Coders<'e> {
-    engine: Option<&'e Engine>,
-    model: Option<medledger_coder::Model>,
-    by_dos: std::collections::HashMap<Date, (Coder<'e>, Option<String>)>,
-}
-
-impl<'e> Coders<'e> {
-    fn new(eng: &'e EngineCtx, model: &ModelArgs, data_dir: &Path) -> Result<Self> {
-        Ok(Self {
-            engine: eng.engine.as_ref(),
-            model: match eng.engine {
-                Some(_) => model.load(data_dir)?,
-                None => None,
-            },
-            by_dos: std::collections::HashMap::new(),
-        })
-    }
-
-    /// The coder for `dos` and, when no release is in force on that date,
-    /// the warning that the newest installed release was used instead.
-    fn get(&mut self, dos: Date) -> Result<Option<&(Coder<'e>, Option<String>)>> {
-        let Some(engine) = self.engine else {
-            return Ok(None);
-        };
-        if !self.by_dos.contains_key(&dos) {
-            let entry = match Coder::new(engine, Some(dos), self.model.clone()) {
-                Ok(c) => (c, None),
-                // No release in force on the date: code with the newest
-                // installed one and make a human confirm (policy rule
-                // release_not_effective).
-                Err(e) => (
-                    Coder::new(engine, None, self.model.clone())?,
-                    Some(format!(
-                        "{e}; coded with the newest installed release instead"
-                    )),
-                ),
-            };
-            self.by_dos.insert(dos, entry);
-        }
-        Ok(self.by_dos.get(&dos))
-    }
+pub(crate) fn coders<'e>(
+    eng: &'e EngineCtx,
+    model: &ModelArgs,
+    data_dir: &Path,
+) -> Result<CoderCache<'e>> {
+    let model = match eng.engine {
+        Some(_) => model.load(data_dir)?,
+        None => None,
+    };
+    Ok(CoderCache::new(eng.engine.as_ref(), model))
 }
 
 fn set_hcc(l: &mut Ledger, c: &CodingOpts) -> Result<()> {
@@ -452,132 +420,27 @@ fn set_hcc(l: &mut Ledger, c: &CodingOpts) -> Result<()> {
     Ok(())
 }
 
-struct NoteInput<'a> {
-    text: String,
-    patient: NewPatient,
-    dos: &'a str,
-    setting: &'a str,
-    payer: Option<String>,
-    expected_charge_cents: Option<i64>,
-}
-
-/// Completed years from birth to the date of service.
-fn age_on(dob: &str, dos: &str) -> Option<u16> {
-    let b: jiff::civil::Date = dob.parse().ok()?;
-    let d: jiff::civil::Date = dos.parse().ok()?;
-    let span = b.until((jiff::Unit::Year, d)).ok()?;
-    u16::try_from(span.get_years()).ok()
-}
-
+/// Codes the note (shared with the server: `medledger_server::pipeline`)
+/// and builds the encounter to store, with the warnings to show.
 fn code_and_build(
     eng: &EngineCtx,
-    coders: &mut Coders<'_>,
-    input: NoteInput<'_>,
+    coders: &CoderCache<'_>,
+    input: NoteInput,
 ) -> Result<(NewEncounter, Vec<String>)> {
-    let mut warnings: Vec<String> = eng.warning.iter().cloned().collect();
-    let setting = parse_setting(input.setting)?;
-    let dos: Date = input
-        .dos
-        .parse()
-        .with_context(|| format!("--dos {:?}: expected YYYY-MM-DD", input.dos))?;
-    let sex = input
-        .patient
-        .sex
-        .as_deref()
-        .map(|s| parse_sex(s).unwrap_or(Sex::Unknown));
-    let mut enc = Encounter {
-        setting,
-        dos: Some(dos),
-        age: age_on(&input.patient.dob, input.dos),
-        sex,
-    };
-    let t = Instant::now();
-    let mut release_covers_dos = true;
-    let result: Option<CodingResult> = match coders.get(dos)? {
-        Some((coder, fallback)) => {
-            if let Some(w) = fallback {
-                warnings.push(w.clone());
-                release_covers_dos = false;
-                enc.dos = None;
+    let dos = input.dos.clone();
+    let (e, mut warnings) =
+        code_encounter(coders, input, &mut Scratch::default()).map_err(|e| match e {
+            PipelineError::Invalid { field: "dos", .. } => {
+                anyhow::anyhow!("--dos {dos:?}: expected YYYY-MM-DD")
             }
-            Some(coder.code_bytes(
-                "encounter",
-                input.text.as_bytes(),
-                &enc,
-                &mut Scratch::default(),
-            )?)
-        }
-        None => None,
-    };
-    let duration_us = u64::try_from(t.elapsed().as_micros()).unwrap_or(u64::MAX);
-    let (engine_version, model_version, codesets, suggestions) = match &result {
-        Some(r) => {
-            warnings.extend(r.warnings.iter().cloned());
-            let s = r
-                .suggestions
-                .iter()
-                .map(|s| NewSuggestion {
-                    system: s.system.to_owned(),
-                    code: s.code.clone(),
-                    descriptor: s.descriptor.clone(),
-                    confidence: s.confidence,
-                    flags: s
-                        .flags
-                        .iter()
-                        .map(|f| {
-                            serde_json::to_value(f)
-                                .ok()
-                                .and_then(|v| v.as_str().map(str::to_owned))
-                                .unwrap_or_default()
-                        })
-                        .collect(),
-                    rule_ids: std::iter::once(s.logic.rule.clone())
-                        .chain(s.logic.guideline.clone())
-                        .collect(),
-                    evidence: s
-                        .evidence
-                        .iter()
-                        .map(|e| EvidenceSpan {
-                            start: e.start,
-                            end: e.end,
-                            text: e.text.clone(),
-                        })
-                        .collect(),
-                    logic: serde_json::to_value(&s.logic).unwrap_or_default(),
-                })
-                .collect();
-            (
-                r.engine.to_owned(),
-                r.model.clone(),
-                vec![r.release.clone()],
-                s,
-            )
-        }
-        None => (
-            concat!("medledger-coder/", env!("CARGO_PKG_VERSION"), " (not run)").to_owned(),
-            None,
-            Vec::new(),
-            Vec::new(),
-        ),
-    };
-    Ok((
-        NewEncounter {
-            patient: input.patient,
-            dos: input.dos.to_owned(),
-            setting: input.setting.to_owned(),
-            payer: input.payer,
-            expected_charge_cents: input.expected_charge_cents,
-            note_text: input.text,
-            note_kind: "clinical_note".into(),
-            engine_version,
-            model_version,
-            codesets,
-            duration_us,
-            release_covers_dos,
-            suggestions,
-        },
-        warnings,
-    ))
+            other => other.into(),
+        })?;
+    if let Some(w) = &eng.warning {
+        // the engine's own reason replaces the generic one
+        warnings.retain(|x| !x.starts_with("no coding engine"));
+        warnings.insert(0, w.clone());
+    }
+    Ok((e, warnings))
 }
 
 fn added_json(
@@ -641,10 +504,10 @@ pub fn encounter(cmd: &EncounterCmd, data_dir: &Path, o: &LedgerOpts, json: bool
                     .with_context(|| format!("reading note {} (UTF-8 text)", note.display()))?
             };
             let eng = load_engine(data_dir);
-            let mut coders = Coders::new(&eng, &coding.model, data_dir)?;
+            let coders = coders(&eng, &coding.model, data_dir)?;
             let (e, warnings) = code_and_build(
                 &eng,
-                &mut coders,
+                &coders,
                 NoteInput {
                     text,
                     patient: NewPatient {
@@ -652,10 +515,11 @@ pub fn encounter(cmd: &EncounterCmd, data_dir: &Path, o: &LedgerOpts, json: bool
                         dob: patient_dob.clone(),
                         sex: sex.clone(),
                     },
-                    dos,
-                    setting,
+                    dos: dos.clone(),
+                    setting: setting.clone(),
                     payer: payer.clone(),
                     expected_charge_cents: expected_charge.map(|d| (d * 100.0).round() as i64),
+                    note_kind: None,
                 },
             )?;
             let a = l.add_encounter(&p, &e)?;
@@ -680,7 +544,7 @@ pub fn encounter(cmd: &EncounterCmd, data_dir: &Path, o: &LedgerOpts, json: bool
         EncounterCmd::Import { file, coding } => {
             set_hcc(&mut l, coding)?;
             let eng = load_engine(data_dir);
-            let mut coders = Coders::new(&eng, &coding.model, data_dir)?;
+            let coders = coders(&eng, &coding.model, data_dir)?;
             let f =
                 std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?;
             let mut out = std::io::stdout().lock();
@@ -700,7 +564,7 @@ pub fn encounter(cmd: &EncounterCmd, data_dir: &Path, o: &LedgerOpts, json: bool
                 let setting = rec.setting.unwrap_or_else(|| "outpatient".into());
                 let (e, warnings) = code_and_build(
                     &eng,
-                    &mut coders,
+                    &coders,
                     NoteInput {
                         text: rec.note,
                         patient: NewPatient {
@@ -708,10 +572,11 @@ pub fn encounter(cmd: &EncounterCmd, data_dir: &Path, o: &LedgerOpts, json: bool
                             dob: rec.patient_dob,
                             sex: rec.sex,
                         },
-                        dos: &rec.dos,
-                        setting: &setting,
+                        dos: rec.dos,
+                        setting,
                         payer: rec.payer,
                         expected_charge_cents: rec.expected_charge_cents,
+                        note_kind: None,
                     },
                 )
                 .with_context(|| format!("{}: line {}", file.display(), i + 1))?;

@@ -13,10 +13,12 @@ mod bench;
 mod claims_cmd;
 mod coding;
 mod download;
+mod fhir_cmd;
 mod ledger;
 mod ledger_cmd;
 mod output;
 mod progress;
+mod serve_cmd;
 mod services;
 
 use std::path::PathBuf;
@@ -110,6 +112,14 @@ enum Command {
     /// Acknowledgements (999, 277CA): parse and record acceptance.
     #[command(subcommand)]
     Ack(claims_cmd::AckCmd),
+    /// FHIR R4: check and import Bundles, emit Claims, post ClaimResponse/EOB.
+    #[command(subcommand)]
+    Fhir(fhir_cmd::FhirCmd),
+    /// Serve the HTTP API and the review UI (SQLite by default, PostgreSQL by --db).
+    Serve(serve_cmd::ServeArgs),
+    /// API tokens for users of the ledger the server uses.
+    #[command(subcommand)]
+    Token(serve_cmd::TokenCmd),
 }
 
 #[derive(Subcommand)]
@@ -451,6 +461,9 @@ fn run(cli: &Cli) -> Result<()> {
         Command::Claim(cmd) => claims_cmd::claim(cmd, &data_dir(cli)?, &cli.ledger, json),
         Command::Remit(cmd) => claims_cmd::remit(cmd, &data_dir(cli)?, &cli.ledger, json),
         Command::Ack(cmd) => claims_cmd::ack(cmd, &data_dir(cli)?, &cli.ledger, json),
+        Command::Fhir(cmd) => fhir_cmd::fhir(cmd, &data_dir(cli)?, &cli.ledger, json),
+        Command::Serve(args) => serve_cmd::serve(args, &data_dir(cli)?, &cli.ledger, json),
+        Command::Token(cmd) => serve_cmd::token(cmd, &data_dir(cli)?, &cli.ledger, json),
         Command::Bench(BenchCmd::Claims(args)) => {
             claims_cmd::bench_claims(args, &data_dir(cli)?, json)
         }

@@ -23,6 +23,7 @@ pub const ENGINE_VERSION: &str = concat!("medledger-coder-", env!("CARGO_PKG_VER
 pub const DEFAULT_MAX_NOTE_BYTES: usize = 1 << 20;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Setting {
     #[default]
@@ -31,6 +32,7 @@ pub enum Setting {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Sex {
     Female,
@@ -40,6 +42,7 @@ pub enum Sex {
 
 /// What is known of the encounter.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Encounter {
     #[serde(default)]
     pub setting: Setting,
@@ -52,6 +55,7 @@ pub struct Encounter {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Evidence {
     /// Unicode code points from the start of the note; end exclusive.
     pub start: usize,
@@ -62,6 +66,7 @@ pub struct Evidence {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Logic {
     /// Stable rule id: `dict.title`, `dict.learned`, `guideline.family_history`, ...
     pub rule: String,
@@ -75,6 +80,7 @@ pub struct Logic {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Flag {
     LowConfidence,
@@ -88,6 +94,7 @@ pub enum Flag {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ContextSummary {
     pub negated: bool,
     pub uncertain: bool,
@@ -97,12 +104,14 @@ pub struct ContextSummary {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Icd11Choice {
     pub code: Option<String>,
     pub title: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Icd11Out {
     pub primary: Option<Icd11Choice>,
     /// One-to-many maps: the auditor chooses; never picked silently.
@@ -112,6 +121,7 @@ pub struct Icd11Out {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Suggestion {
     pub code: String,
     pub system: &'static str,
@@ -126,6 +136,7 @@ pub struct Suggestion {
 
 /// A mention that was found and deliberately not coded, with the reason.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NotCoded {
     pub code: String,
     pub reason: String,
@@ -133,6 +144,7 @@ pub struct NotCoded {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CodingResult {
     pub id: String,
     pub engine: &'static str,

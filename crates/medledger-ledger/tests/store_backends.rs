@@ -74,8 +74,13 @@ fn audit_row(seq: i64) -> Vec<Value> {
 // ---------------------------------------------------------------------------
 
 /// Every migration, in order, and the schema version after them.
-const MIGRATIONS: [&str; 3] = ["V1__ledger", "V2__release_lookup", "V3__claim_posting"];
-const VERSION: u32 = 3;
+const MIGRATIONS: [&str; 4] = [
+    "V1__ledger",
+    "V2__release_lookup",
+    "V3__claim_posting",
+    "V4__token_expiry",
+];
+const VERSION: u32 = 4;
 
 fn check_migrate(b: &mut dyn Backend) {
     let first = b.migrate().expect("first migrate");

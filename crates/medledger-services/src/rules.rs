@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 
 /// The `[header]` table every rule file starts with.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RuleFileHeader {
     /// Rule set name, e.g. `em`.
@@ -24,6 +25,7 @@ pub struct RuleFileHeader {
 
 /// Provenance and validity of one rule.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RuleMeta {
     /// Stable identifier, quoted in results (`em.office.time.99214`).
     pub id: String,
@@ -48,6 +50,7 @@ impl RuleMeta {
 /// count Unicode code points from the start of the note (end exclusive),
 /// as in the coding engine's output.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Evidence {
     pub start: usize,
     pub end: usize,

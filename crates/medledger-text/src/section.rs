@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// Kind of a note section.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SectionKind {
     Preamble,
@@ -85,6 +86,7 @@ impl SectionKind {
 
 /// A section: the header span (without the colon) and the body byte range.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Section {
     pub kind: SectionKind,
     pub header: Option<(usize, usize)>,

@@ -203,6 +203,7 @@ pub const EDITS: &[(&str, &str)] = &[
 
 /// How bad a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     /// The claim would be rejected or denied: fix before submitting.
@@ -213,6 +214,7 @@ pub enum Severity {
 
 /// One problem found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Finding {
     /// Stable edit id (one of [`EDITS`]).
     pub edit_id: &'static str,
@@ -230,6 +232,7 @@ pub struct Finding {
 
 /// The scrubber's answer for one claim.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ScrubReport {
     /// Every finding, in edit order.
     pub findings: Vec<Finding>,
@@ -252,6 +255,7 @@ impl ScrubReport {
 /// A service line already billed for the patient (for frequency limits and
 /// monitoring periods).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct HistoryLine {
     /// CPT/HCPCS code.

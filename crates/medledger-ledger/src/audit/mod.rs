@@ -123,6 +123,7 @@ use std::path::PathBuf;
 /// A suggestion decision's outcome (`accept`, `reject`, `edit`) goes in the
 /// entry's `detail`, e.g. `{"decision":"accept","code":"E11.9"}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AuditKind {
     /// The coding engine ran over an encounter.
@@ -194,6 +195,7 @@ impl std::str::FromStr for AuditKind {
 
 /// One audit row, exactly as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AuditEntry {
     /// 1-based, contiguous.

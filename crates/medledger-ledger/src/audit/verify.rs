@@ -11,6 +11,7 @@ pub const MAX_PROBLEMS: usize = 100;
 
 /// What kind of problem a [`Problem`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ProblemKind {
     /// The row's content does not hash to its stored `hash`: it was changed after it was written.
@@ -37,6 +38,7 @@ pub enum ProblemKind {
 
 /// One thing wrong with the chain, and where.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Problem {
     /// The entry's sequence number (for a changed row whose seq does not
     /// fit, the seq it should have had; the message gives both).
@@ -51,6 +53,7 @@ pub struct Problem {
 
 /// The last entry of a chain: publish it elsewhere as an external anchor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChainHead {
     /// Its seq.
     pub seq: u64,
@@ -61,6 +64,7 @@ pub struct ChainHead {
 
 /// The outcome of [`verify`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VerifyReport {
     /// No problems at all.
     pub ok: bool,

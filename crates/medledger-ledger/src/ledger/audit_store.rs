@@ -98,6 +98,7 @@ fn values(e: &AuditEntry) -> Result<Vec<Value>> {
 
 /// A row whose columns do not even parse (the chain verifier never saw it).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UnreadableRow {
     /// The stored seq.
     pub seq: i64,
@@ -107,6 +108,7 @@ pub struct UnreadableRow {
 
 /// `audit verify` over the store.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StoreVerifyReport {
     /// No problem at all (chain and rows).
     pub ok: bool,

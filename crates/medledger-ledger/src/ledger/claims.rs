@@ -12,6 +12,7 @@ use serde_json::json;
 
 /// A claim to store.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewClaim {
     /// Encounter it bills (must be finalised).
     pub encounter: i64,
@@ -31,6 +32,7 @@ pub struct NewClaim {
 
 /// A stored claim.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ClaimRecord {
     /// Id.
     pub id: i64,
@@ -50,6 +52,7 @@ pub struct ClaimRecord {
 
 /// A remittance (835 claim payment) to post.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewRemittance {
     /// The claim it pays (if matched).
     pub claim: Option<i64>,
@@ -155,6 +158,23 @@ impl Ledger {
         })
     }
 
+    /// The stored claim document (the claim JSON as built).
+    pub fn claim_body(&mut self, p: &Principal, claim: i64) -> Result<serde_json::Value> {
+        if !(p.may(Action::ManageClaims) || p.may(Action::ViewReports)) {
+            p.require(Action::ManageClaims)?;
+        }
+        self.read_audited(|c, _| {
+            let rows = c.query(
+                "SELECT body FROM claims WHERE id = ? AND org_id = ?",
+                &[claim.into(), p.org_id.into()],
+            )?;
+            let r = rows.first().ok_or_else(|| not_found("claim", claim))?;
+            serde_json::from_str(&r.text(0)?).map_err(|e| {
+                LedgerError::Conflict(format!("claim {claim}: stored body is not JSON ({e})"))
+            })
+        })
+    }
+
     /// A claim with its status history.
     pub fn claim(&mut self, p: &Principal, claim: i64) -> Result<ClaimRecord> {
         if !(p.may(Action::ManageClaims) || p.may(Action::ViewReports)) {
@@ -188,6 +208,7 @@ impl Ledger {
 
 /// One claim of a remittance (835 CLP loop), as posting needs it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ClaimPosting {
     /// CLP01: the patient control number we sent (CLM01).
     pub control_number: String,
@@ -209,6 +230,7 @@ pub struct ClaimPosting {
 
 /// One 835 transaction set to post.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RemittancePosting {
     /// Payer id or name.
     pub payer: String,
@@ -222,6 +244,7 @@ pub struct RemittancePosting {
 
 /// A claim as posted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PostedClaim {
     /// Ledger claim id.
     pub claim: i64,
@@ -242,6 +265,7 @@ pub struct PostedClaim {
 
 /// What posting a remittance did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PostingReport {
     /// Claims updated.
     pub posted: Vec<PostedClaim>,
@@ -253,6 +277,7 @@ pub struct PostingReport {
 
 /// An acknowledgement (999 / 277CA) of one claim.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AckPosting {
     /// The patient control number (277CA) the acknowledgement is about.
     pub control_number: String,

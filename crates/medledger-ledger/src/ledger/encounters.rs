@@ -22,6 +22,7 @@ pub(crate) const FINALISED: &str = "finalised";
 
 /// A patient (PHI: sealed at rest).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewPatient {
     /// Full name.
     pub name: String,
@@ -33,6 +34,7 @@ pub struct NewPatient {
 
 /// One evidence span: code-point offsets into the note, and the text there.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EvidenceSpan {
     /// Start (code points, inclusive).
     pub start: usize,
@@ -44,6 +46,7 @@ pub struct EvidenceSpan {
 
 /// A suggestion of the coding run.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewSuggestion {
     /// `ICD-10-CM`, `CPT`, `HCPCS`, `ICD-11`.
     pub system: String,
@@ -68,6 +71,7 @@ pub struct NewSuggestion {
 
 /// An encounter to store.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewEncounter {
     /// The patient (matched to an existing one by name and date of birth).
     pub patient: NewPatient,
@@ -102,6 +106,7 @@ pub struct NewEncounter {
 
 /// What storing an encounter did.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EncounterAdded {
     /// Encounter id.
     pub encounter: i64,
@@ -140,6 +145,7 @@ pub struct QueueFilter {
 
 /// One work-queue row (no PHI).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct QueueItem {
     /// Encounter id.
     pub encounter: i64,
@@ -167,6 +173,7 @@ pub struct QueueItem {
 
 /// One suggestion as the reviewer sees it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SuggestionView {
     /// Id.
     pub id: i64,
@@ -198,6 +205,7 @@ pub struct SuggestionView {
 
 /// A coding run's provenance.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RunInfo {
     /// Id.
     pub id: i64,
@@ -215,6 +223,7 @@ pub struct RunInfo {
 
 /// An opened encounter (contains PHI; opening it is logged).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EncounterView {
     /// Encounter id.
     pub encounter: i64,
@@ -258,6 +267,7 @@ pub struct EncounterView {
 
 /// A stored policy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PolicyRef {
     /// Row id.
     pub id: i64,

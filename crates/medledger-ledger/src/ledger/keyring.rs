@@ -161,6 +161,7 @@ pub(crate) fn patient_index(key: &BlindIndexKey, name: &str, dob: &str) -> Vec<u
 
 /// What `keys rotate` did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RotationReport {
     /// Organisation.
     pub org: String,

@@ -11,6 +11,7 @@ pub(crate) mod encounters;
 mod keyring;
 mod packet;
 pub mod policy;
+mod reports;
 mod review;
 pub mod roles;
 mod users;
@@ -27,8 +28,12 @@ pub use encounters::{
 pub use keyring::RotationReport;
 pub use packet::{AuditPacket, PacketCode, render_packet_html};
 pub use policy::{HccLookup, HccMap, ReviewPolicy, ReviewReason};
+pub use reports::{
+    AgreementPeriod, CleanClaimPeriod, Dashboard, DenialGroup, GOLD_CARD_MIN_CLAIMS,
+    GOLD_CARD_RATE, GoldCardStanding,
+};
 pub use review::{
-    DecisionInput, DecisionOutcome, DecisionRecord, FinalCode, Finalised, RejectReason,
+    DecisionInput, DecisionOutcome, DecisionRecord, FinalCode, Finalised, RejectReason, ReviewStats,
 };
 pub use roles::{Action, Role, operator_allows, role_allows};
 pub use users::{NewUser, UserInfo};

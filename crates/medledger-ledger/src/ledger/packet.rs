@@ -17,6 +17,7 @@ const CONTEXT_CHARS: usize = 80;
 
 /// An evidence span with its surrounding text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PacketEvidence {
     /// The span.
     #[serde(flatten)]
@@ -29,6 +30,7 @@ pub struct PacketEvidence {
 
 /// Who verified a code.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Verification {
     /// Decision id.
     pub decision: i64,
@@ -52,6 +54,7 @@ pub struct Verification {
 
 /// One code of the packet.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PacketCode {
     /// Suggestion id.
     pub suggestion: i64,
@@ -85,6 +88,7 @@ pub struct PacketCode {
 
 /// Chain state at export.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChainAtExport {
     /// Verified without problems.
     pub ok: bool,
@@ -102,6 +106,7 @@ pub struct ChainAtExport {
 
 /// One audit entry about the encounter.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PacketAuditEntry {
     /// Seq.
     pub seq: u64,
@@ -119,6 +124,7 @@ pub struct PacketAuditEntry {
 
 /// The defence file for one encounter.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditPacket {
     /// Format id.
     pub format: &'static str,

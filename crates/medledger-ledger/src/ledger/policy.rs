@@ -41,6 +41,7 @@ struct PolicyFile {
 
 /// Name and version of a policy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PolicyHeader {
     /// Policy name.
@@ -54,6 +55,7 @@ pub struct PolicyHeader {
 
 /// The rules.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ReviewRules {
     /// Confidence threshold in [0, 1].
@@ -321,6 +323,7 @@ pub struct EncounterFacts<'a> {
 
 /// Why a human must look.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReviewReason {
     /// The policy rule (`confidence_below`, `high_dollar`, …).
     pub rule: String,

@@ -19,6 +19,7 @@ use std::collections::HashMap;
 
 /// Why a suggestion was rejected (a fixed list, plus free text).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RejectReason {
     /// The note does not document the condition.
@@ -96,6 +97,7 @@ impl std::str::FromStr for RejectReason {
 
 /// A reviewer's decision on one suggestion.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum DecisionInput {
     /// The code stands.
@@ -146,6 +148,7 @@ impl DecisionInput {
 
 /// A stored decision.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DecisionRecord {
     /// Id.
     pub id: i64,
@@ -177,6 +180,7 @@ pub struct DecisionRecord {
 
 /// A final code.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FinalCode {
     /// Position.
     pub ordinal: i64,
@@ -194,6 +198,7 @@ pub struct FinalCode {
 
 /// What finalising did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Finalised {
     /// Encounter.
     pub encounter: i64,
@@ -207,6 +212,7 @@ pub struct Finalised {
 
 /// Result of one decision.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DecisionOutcome {
     /// Decision id.
     pub decision: i64,
@@ -388,9 +394,16 @@ fn decide_many_tx(
     p: &Principal,
     reviewer: (i64, &str),
     batch: &[(i64, DecisionInput)],
+    encounter: Option<i64>,
 ) -> Result<Vec<DecisionOutcome>> {
     let ids: Vec<i64> = batch.iter().map(|(s, _)| *s).collect();
     let targets = load_targets(c, p, &ids)?;
+    if let Some(e) = encounter
+        && let Some((sid, _)) = targets.iter().find(|(_, t)| t.encounter != e)
+    {
+        // A suggestion of another encounter reads as not found here.
+        return Err(not_found("suggestion", sid));
+    }
     let first_id = next_id(c, "decisions")?;
     let at = now();
     let mut rows = Vec::with_capacity(batch.len());
@@ -708,7 +721,24 @@ impl Ledger {
         if batch.is_empty() {
             return Ok(Vec::new());
         }
-        self.write_audited(|c, ctx| decide_many_tx(c, ctx, p, (rid, &cred), batch))
+        self.write_audited(|c, ctx| decide_many_tx(c, ctx, p, (rid, &cred), batch, None))
+    }
+
+    /// [`Ledger::decide_batch`] confined to one encounter: a suggestion of
+    /// any other encounter (or none) reads as not found and nothing is
+    /// recorded.
+    pub fn decide_for_encounter(
+        &mut self,
+        p: &Principal,
+        encounter: i64,
+        batch: &[(i64, DecisionInput)],
+    ) -> Result<Vec<DecisionOutcome>> {
+        p.require(Action::Decide)?;
+        let (rid, cred) = reviewer_of(p)?;
+        if batch.is_empty() {
+            return Err(invalid("decisions", "no decision given"));
+        }
+        self.write_audited(|c, ctx| decide_many_tx(c, ctx, p, (rid, &cred), batch, Some(encounter)))
     }
 
     /// Finalises an encounter whose required reviews are done.
@@ -760,6 +790,7 @@ impl Ledger {
 /// Review figures for the organisation (no PHI): the queue by status, the
 /// decisions by action and how often reviewers agreed with the engine.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReviewStats {
     /// Encounters per status.
     pub encounters_by_status: std::collections::BTreeMap<String, i64>,

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// A user's role. A user may hold several.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Codes encounters and decides suggestions.
@@ -63,6 +64,7 @@ impl std::str::FromStr for Role {
 
 /// Something a principal may or may not do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
     /// Store a note and its coding run (`encounter add`).

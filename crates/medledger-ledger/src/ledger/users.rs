@@ -26,6 +26,7 @@ pub struct NewUser {
 
 /// A user as listed (no secrets).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserInfo {
     /// Id.
     pub id: i64,
@@ -277,7 +278,13 @@ impl Ledger {
             Some(phc) if verify_password(&phc, password.expose_secret()) => self
                 .principal_for(org, username)
                 .map_err(|_| LedgerError::Unauthenticated),
-            _ => Err(LedgerError::Unauthenticated),
+            Some(_) => Err(LedgerError::Unauthenticated),
+            None => {
+                // Unknown user (or no password): spend the same argon2id
+                // time as a wrong password, so timing does not tell which.
+                let _ = verify_password(dummy_phc(), password.expose_secret());
+                Err(LedgerError::Unauthenticated)
+            }
         }
     }
 
@@ -309,24 +316,153 @@ impl Ledger {
         Ok(token)
     }
 
-    /// Authenticates an API token.
+    /// Authenticates an API token: not revoked, not expired, its user
+    /// not disabled.
     pub fn authenticate_token(&mut self, token: &str) -> Result<Principal> {
+        self.authenticate_token_info(token).map(|(p, _)| p)
+    }
+
+    /// [`Ledger::authenticate_token`], with the token's expiry (`None`:
+    /// never expires), so a caller caching the principal never keeps it
+    /// past the expiry.
+    pub fn authenticate_token_info(
+        &mut self,
+        token: &str,
+    ) -> Result<(Principal, Option<jiff::Timestamp>)> {
         let hash = hash_token(token);
         let mut found = None;
         self.db.read(&mut |c| {
             let rows = c.query(
-                "SELECT u.org_id, u.id FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ? AND t.revoked = 0",
+                "SELECT u.org_id, u.id, t.expires_at FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ? AND t.revoked = 0",
                 &[hash.to_vec().into()],
             )?;
             if let Some(r) = rows.first() {
                 let org_id = r.int(0)?;
-                found = user_row(c, "u.id = ?", &[r.int(1)?.into()]).map_err(to_store)?.map(|u| (org_id, u));
+                let expires = r.opt_text(2)?;
+                found = user_row(c, "u.id = ?", &[r.int(1)?.into()]).map_err(to_store)?.map(|u| (org_id, u, expires));
             }
             Ok(())
         })?;
-        let (org_id, u) = found.ok_or(LedgerError::Unauthenticated)?;
-        principal_of(org_id, u)
+        let (org_id, u, expires) = found.ok_or(LedgerError::Unauthenticated)?;
+        let expires = match expires {
+            None => None,
+            Some(text) => {
+                // An unreadable expiry is treated as expired.
+                let at: jiff::Timestamp = text.parse().map_err(|_| LedgerError::Unauthenticated)?;
+                if at <= jiff::Timestamp::now() {
+                    return Err(LedgerError::Unauthenticated);
+                }
+                Some(at)
+            }
+        };
+        Ok((principal_of(org_id, u)?, expires))
     }
+
+    /// Issues a token for the principal's own user (a login session): no
+    /// `ManageUsers` needed. `ttl` of `None` never expires. Returns the
+    /// token (shown once) and its expiry.
+    pub fn issue_session_token(
+        &mut self,
+        p: &Principal,
+        label: &str,
+        ttl: Option<std::time::Duration>,
+    ) -> Result<(SecretString, Option<jiff::Timestamp>)> {
+        let Some(user_id) = p.user_id() else {
+            return Err(invalid("principal", "only a user can hold a session"));
+        };
+        let expires = match ttl {
+            None => None,
+            Some(d) => {
+                let span =
+                    jiff::SignedDuration::try_from(d).map_err(|_| invalid("ttl", "too long"))?;
+                Some(
+                    jiff::Timestamp::now()
+                        .checked_add(span)
+                        .map_err(|_| invalid("ttl", "too long"))?,
+                )
+            }
+        };
+        let (token, hash) = new_api_token()?;
+        self.write_audited(|c, ctx| {
+            let rows = c.query(
+                "SELECT disabled FROM users WHERE id = ? AND org_id = ?",
+                &[user_id.into(), p.org_id.into()],
+            )?;
+            match rows.first() {
+                Some(r) if r.int(0)? == 0 => {}
+                _ => return Err(LedgerError::Unauthenticated),
+            }
+            let id = next_id(c, "api_tokens")?;
+            c.exec(
+                "INSERT INTO api_tokens (id, user_id, token_hash, label, created_at, revoked, expires_at) VALUES (?, ?, ?, ?, ?, 0, ?)",
+                &[id.into(), user_id.into(), hash.to_vec().into(), label.into(), now().into(), expires.map(|t| t.to_string()).into()],
+            )?;
+            ctx.audit(
+                p,
+                AuditKind::UserAdmin,
+                format!("user:{user_id}"),
+                json!({"op": "session", "token_id": id, "label": label, "expires_at": expires.map(|t| t.to_string())}),
+            );
+            Ok(())
+        })?;
+        Ok((token, expires))
+    }
+
+    /// Revokes a token: the principal's own (logout), or any token of the
+    /// organisation for a principal who may manage users. An unknown token,
+    /// or another user's without that right, reads as not found.
+    pub fn revoke_token(&mut self, p: &Principal, token: &str) -> Result<()> {
+        let hash = hash_token(token);
+        let manage = p.may(Action::ManageUsers);
+        self.write_audited(|c, ctx| {
+            let rows = c.query(
+                "SELECT t.id, t.user_id FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ? AND u.org_id = ?",
+                &[hash.to_vec().into(), p.org_id.into()],
+            )?;
+            let r = rows.first().ok_or_else(|| not_found("token", "presented"))?;
+            let (id, owner) = (r.int(0)?, r.int(1)?);
+            if !manage && p.user_id() != Some(owner) {
+                return Err(not_found("token", "presented"));
+            }
+            c.exec("UPDATE api_tokens SET revoked = 1 WHERE id = ?", &[id.into()])?;
+            ctx.audit(
+                p,
+                AuditKind::UserAdmin,
+                format!("user:{owner}"),
+                json!({"op": "revoke_token", "token_id": id}),
+            );
+            Ok(())
+        })
+    }
+
+    /// The principal's own user record (no `ManageUsers` needed).
+    pub fn whoami(&mut self, p: &Principal) -> Result<UserInfo> {
+        let Some(user_id) = p.user_id() else {
+            return Err(not_found("user", "operator"));
+        };
+        let mut found = None;
+        self.db.read(&mut |c| {
+            found = user_row(
+                c,
+                "u.id = ? AND u.org_id = ?",
+                &[user_id.into(), p.org_id.into()],
+            )
+            .map_err(to_store)?;
+            Ok(())
+        })?;
+        found.ok_or_else(|| not_found("user", user_id))
+    }
+}
+
+/// A valid argon2id hash of a random password, computed once, that unknown
+/// users' logins are checked against.
+fn dummy_phc() -> &'static str {
+    static PHC: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    PHC.get_or_init(|| {
+        let (pw, _) =
+            new_api_token().unwrap_or_else(|_| (SecretString::from("x".repeat(47)), [0; 32]));
+        hash_password(pw.expose_secret()).unwrap_or_default()
+    })
 }
 
 fn to_store(e: LedgerError) -> crate::store::StoreError {

@@ -12,7 +12,7 @@ use super::sql::Dialect;
 use refinery::Migration;
 
 /// `(name, SQL)` of every migration, in version order.
-pub const MIGRATIONS: [(&str, &str); 3] = [
+pub const MIGRATIONS: [(&str, &str); 4] = [
     (
         "V1__ledger",
         include_str!("../../migrations/V1__ledger.sql"),
@@ -24,6 +24,10 @@ pub const MIGRATIONS: [(&str, &str); 3] = [
     (
         "V3__claim_posting",
         include_str!("../../migrations/V3__claim_posting.sql"),
+    ),
+    (
+        "V4__token_expiry",
+        include_str!("../../migrations/V4__token_expiry.sql"),
     ),
 ];
 

@@ -39,6 +39,7 @@ const BUILTIN_FILE: &str = "em.toml";
 
 /// New or established patient (CPT's three-year rule is the caller's call).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum PatientStatus {
     New,
@@ -56,6 +57,7 @@ impl PatientStatus {
 
 /// Where the visit takes place. Observation uses the hospital codes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Setting {
     Office,
@@ -81,6 +83,7 @@ impl Setting {
 
 /// Which hospital day (inpatient or observation only).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum HospitalVisit {
     Initial,
@@ -100,6 +103,7 @@ impl HospitalVisit {
 
 /// Payer type: decides 99417 vs G2212 and 99418 vs G0316.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Payer {
     Medicare,
@@ -108,6 +112,7 @@ pub enum Payer {
 
 /// What decided the reported code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Basis {
     Mdm,
@@ -120,6 +125,7 @@ pub enum Basis {
 
 /// MDM levels (and, per element, minimal/limited/... in the same order).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum MdmLevel {
     Straightforward = 0,
@@ -141,6 +147,7 @@ impl MdmLevel {
 
 /// The three MDM elements.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum MdmElement {
     Problems,
@@ -179,6 +186,7 @@ impl StatusKind {
 
 /// What to level.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EmRequest {
     pub patient: PatientStatus,
     pub setting: Setting,
@@ -219,6 +227,7 @@ impl EmRequest {
 
 /// One finding behind an element's rating.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MdmItem {
     /// Problem class, data kind or risk class id.
     pub kind: String,
@@ -231,6 +240,7 @@ pub struct MdmItem {
 
 /// One element of the MDM grid.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ElementRating {
     pub level: MdmLevel,
     /// The element's own word for the level (minimal, limited, extensive...).
@@ -243,6 +253,7 @@ pub struct ElementRating {
 
 /// The MDM grid.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MdmGrid {
     pub level: MdmLevel,
     pub label: String,
@@ -256,6 +267,7 @@ pub struct MdmGrid {
 
 /// Where the minutes came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum TimeSource {
     Request,
@@ -264,6 +276,7 @@ pub enum TimeSource {
 
 /// Total time on the date of the encounter.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TimeFinding {
     pub minutes: u32,
     pub source: TimeSource,
@@ -274,6 +287,7 @@ pub struct TimeFinding {
 
 /// The patient's age used for a preventive band.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AgeFinding {
     pub years: u32,
     pub source: TimeSource,
@@ -283,6 +297,7 @@ pub struct AgeFinding {
 /// An additional line: prolonged service, or the problem-oriented E/M at a
 /// preventive visit.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ServiceLine {
     pub code: String,
     pub label: String,
@@ -294,6 +309,7 @@ pub struct ServiceLine {
 
 /// The next code up and the documentation that would support it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NextLevel {
     pub code: String,
     pub label: String,
@@ -305,6 +321,7 @@ pub struct NextLevel {
 
 /// The leveled visit.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EmResult {
     /// The visit code (for preventive + problem visits: the preventive code;
     /// the problem-oriented code is in `additional`).
