@@ -120,11 +120,7 @@ pub fn fhir(cmd: &FhirCmd, data_dir: &Path, o: &LedgerOpts, json: bool) -> Resul
             let body: medledger_claims::model::Claim =
                 serde_json::from_value(l.claim_body(&p, *claim)?)
                     .context("the stored claim is not a claim document")?;
-            let created = record
-                .history
-                .first()
-                .map(|h| h.1.get(..10).unwrap_or(&h.1).to_owned())
-                .unwrap_or_default();
+            let created = medledger_server::fhir::claim_created(&record);
             let bundle = medledger_fhir::claim::try_claim_bundle(&body, &created)?;
             let text = serde_json::to_string_pretty(&bundle)?;
             match out {

@@ -145,3 +145,12 @@ pub fn post_fhir_remittance(
     let remit = medledger_fhir::remit::read_remittance(bytes)?;
     Ok(ledger.post_835(p, &remit.to_posting(payer))?)
 }
+
+/// The `created` date of a stored claim's FHIR Claim: the day it was built.
+pub fn claim_created(record: &medledger_ledger::ledger::ClaimRecord) -> String {
+    record
+        .history
+        .first()
+        .map(|h| h.1.get(..10).unwrap_or(&h.1).to_owned())
+        .unwrap_or_else(|| jiff::Zoned::now().date().to_string())
+}

@@ -12,23 +12,8 @@ use serde_json::{Value, json};
 const NOTE: &str = "Assessment: essential hypertension. Type 2 diabetes mellitus without complications.\nPlan: continue lisinopril and metformin.";
 
 fn b64(s: &str) -> String {
-    // a tiny standard base64 encoder for the fixture (no padding tricks)
-    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let b = s.as_bytes();
-    let mut out = String::new();
-    for c in b.chunks(3) {
-        let n = (u32::from(c[0]) << 16)
-            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
-            | u32::from(*c.get(2).unwrap_or(&0));
-        for i in 0..4 {
-            if i <= c.len() {
-                out.push(T[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(s)
 }
 
 /// A synthetic transaction bundle: one patient, one ambulatory encounter,

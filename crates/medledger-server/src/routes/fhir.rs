@@ -72,11 +72,7 @@ pub async fn claim_fhir(
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
     let (record, claim) = load_claim(&st, &auth, id).await?;
-    let created = record
-        .history
-        .first()
-        .map(|h| h.1.get(..10).unwrap_or(&h.1).to_owned())
-        .unwrap_or_else(|| jiff::Zoned::now().date().to_string());
+    let created = crate::fhir::claim_created(&record);
     let bundle = medledger_fhir::claim::try_claim_bundle(&claim, &created)
         .map_err(|e| crate::problem::fhir_problem(&e))?;
     let mut r = json(StatusCode::OK, &bundle)?;
