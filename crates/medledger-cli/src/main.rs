@@ -12,14 +12,18 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod bench;
 mod claims_cmd;
 mod coding;
+mod denial_cmd;
 mod download;
 mod fhir_cmd;
+mod hcc_cmd;
 mod ledger;
 mod ledger_cmd;
 mod output;
 mod progress;
+mod report_cmd;
 mod serve_cmd;
 mod services;
+mod vbc_cmd;
 
 use std::path::PathBuf;
 
@@ -120,6 +124,18 @@ enum Command {
     /// API tokens for users of the ledger the server uses.
     #[command(subcommand)]
     Token(serve_cmd::TokenCmd),
+    /// Revenue intelligence: clean claims, denials, A/R, gold card, AI drift.
+    #[command(subcommand)]
+    Report(report_cmd::ReportCmd),
+    /// Denial prediction: simulate a claims history, train, score, evaluate.
+    #[command(subcommand)]
+    Denials(denial_cmd::DenialCmd),
+    /// CMS-HCC risk scores (V28, V24) from diagnoses and demographics.
+    #[command(subcommand)]
+    Hcc(hcc_cmd::HccCmd),
+    /// Value-based care: MEAT support, care gaps, ICD-11 dual coding and clusters.
+    #[command(subcommand)]
+    Vbc(vbc_cmd::VbcCmd),
 }
 
 #[derive(Subcommand)]
@@ -334,7 +350,27 @@ fn run(cli: &Cli) -> Result<()> {
             };
             let bars = progress::Bars::new(json);
             let report = medledger_codesets::install(&dir, &opts, &bars)?;
-            output::install_report(&report, json)
+            output::install_report(&report, json)?;
+            // The CMS-HCC tables, when the same folder holds them. With --json
+            // the report goes to stderr so stdout stays one JSON document.
+            let hcc = medledger_hcc::install(&opts.from, &dir).with_context(|| {
+                format!("installing the HCC tables from {}", opts.from.display())
+            })?;
+            if let Some(hcc) = hcc {
+                let line = serde_json::json!({ "hcc": {
+                    "snapshot": hcc.snapshot, "sha256": hcc.manifest.sha256,
+                    "files": hcc.manifest.files.len(), "notes": hcc.manifest.notes } });
+                if json {
+                    eprintln!("{line}");
+                } else {
+                    println!(
+                        "hcc: {} tables -> {}",
+                        hcc.manifest.files.len(),
+                        hcc.snapshot.display()
+                    );
+                }
+            }
+            Ok(())
         }
         Command::Codesets(CodesetsCmd::List) => {
             let engine = open(cli)?;
@@ -464,6 +500,10 @@ fn run(cli: &Cli) -> Result<()> {
         Command::Fhir(cmd) => fhir_cmd::fhir(cmd, &data_dir(cli)?, &cli.ledger, json),
         Command::Serve(args) => serve_cmd::serve(args, &data_dir(cli)?, &cli.ledger, json),
         Command::Token(cmd) => serve_cmd::token(cmd, &data_dir(cli)?, &cli.ledger, json),
+        Command::Report(cmd) => report_cmd::report(cmd, &data_dir(cli)?, &cli.ledger, json),
+        Command::Denials(cmd) => denial_cmd::denials(cmd, &data_dir(cli)?, json),
+        Command::Hcc(cmd) => hcc_cmd::hcc(cmd, &data_dir(cli)?, json),
+        Command::Vbc(cmd) => vbc_cmd::vbc(cmd, &data_dir(cli)?, json),
         Command::Bench(BenchCmd::Claims(args)) => {
             claims_cmd::bench_claims(args, &data_dir(cli)?, json)
         }

@@ -189,6 +189,11 @@ pub struct Candidate {
     pub node: u32,
     /// Mentions supporting it (indices into the note's mention list).
     pub mentions: Vec<u32>,
+    /// The mentions shown as its evidence (a subset of `mentions`; empty =
+    /// all of them): the affirmed ones when there are any, since a negated
+    /// or family-member mention of the same code is not evidence for it,
+    /// and dictionary terms before learned phrases, which are weaker.
+    pub evidence_mentions: Vec<u32>,
     /// Mentions of other candidates that also support it (combination codes).
     pub extra_tokens: Vec<u32>,
     /// Token indices that are evidence on their own (a documented drug, a
@@ -643,17 +648,20 @@ impl<'e> Coder<'e> {
         let note = matcher::annotate(text, &self.dict, scratch);
         let mentions = matcher::find_mentions(&note, &self.dict, scratch);
         let (cands, mut not_coded) = self.candidates(&note, &mentions, enc);
-        let mut scored: Vec<(Candidate, f64)> = cands
-            .into_iter()
-            .map(|c| {
-                let e = &self.dict.entries[c.best_entry as usize];
-                let p = match &self.model {
-                    Some(m) => m.score(&features(&c, e, Some(m))),
-                    None => heuristic(&c, e),
-                };
-                (c, p)
-            })
-            .collect();
+        let probabilities: Vec<f64> = match &self.model {
+            Some(m) => {
+                let rows: Vec<Vec<f64>> = cands
+                    .iter()
+                    .map(|c| features(c, &self.dict.entries[c.best_entry as usize], Some(m)))
+                    .collect();
+                m.score_many(&rows)
+            }
+            None => cands
+                .iter()
+                .map(|c| heuristic(c, &self.dict.entries[c.best_entry as usize]))
+                .collect(),
+        };
+        let mut scored: Vec<(Candidate, f64)> = cands.into_iter().zip(probabilities).collect();
         scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.key.cmp(&b.0.key)));
         let threshold = self.model.as_ref().map(|m| m.threshold).unwrap_or(0.5);
         let (mut chosen, mut rest): (Vec<_>, Vec<_>) =
@@ -789,7 +797,14 @@ impl<'e> Coder<'e> {
             // coded, or (under a model, whose policy may code it) kept as a
             // flagged candidate for the re-ranker.
             let p = &self.policy;
+            // A negated or hypothetical condition is never coded unless the
+            // learned policy read off the history codes it: the re-ranker
+            // does not get to override the guideline.
             if c.ctx.negated {
+                if !p.code_negated {
+                    not_coded.push(self.not_coded(&c, note, mentions, "negated in the note"));
+                    continue;
+                }
                 self.set_aside(
                     &c,
                     "negated in the note",
@@ -801,6 +816,15 @@ impl<'e> Coder<'e> {
                 continue;
             }
             if c.ctx.hypothetical {
+                if !p.code_hypothetical {
+                    not_coded.push(self.not_coded(
+                        &c,
+                        note,
+                        mentions,
+                        "hypothetical or conditional mention (not a documented condition)",
+                    ));
+                    continue;
+                }
                 self.set_aside(
                     &c,
                     "hypothetical or conditional mention (not a documented condition)",
@@ -906,7 +930,30 @@ impl<'e> Coder<'e> {
         }
         self.combinations(&mut out, &mut not_coded);
         self.additional_codes(&mut out, note);
-        self.keyword_models(&mut out, note, n_tokens);
+        // A code the note itself rules out (negated, hypothetical) is not
+        // proposed again by a bag-of-words keyword model.
+        let ruled_out: FxHashSet<String> = not_coded
+            .iter()
+            .filter(|n| n.reason.starts_with("negated") || n.reason.starts_with("hypothetical"))
+            .map(|n| normalize::key(&n.code))
+            .collect();
+        // Words inside a negated, hypothetical or family member's mention
+        // say nothing about the patient's own conditions: the keyword models
+        // do not read them.
+        let mut unread = vec![false; note.tokens.len()];
+        for (m, cx) in mentions.iter().zip(&ctxs) {
+            if let Some(cx) = cx
+                && (cx.negated || cx.hypothetical || cx.family)
+                && let (Some(&a), Some(&b)) = (m.tokens.first(), m.tokens.last())
+            {
+                for t in a..=b {
+                    if let Some(u) = unread.get_mut(t as usize) {
+                        *u = true;
+                    }
+                }
+            }
+        }
+        self.keyword_models(&mut out, note, n_tokens, &ruled_out, &unread);
         // How crowded the note is: the more candidates, the less each one
         // is likely to be among the final codes.
         let n = out.len() as u32;
@@ -1071,7 +1118,14 @@ impl<'e> Coder<'e> {
     /// The model's keyword classifiers: scores attached to the candidates of
     /// their codes, and proposals for codes no term matched, grounded in the
     /// model's strongest words present in the note.
-    fn keyword_models(&self, out: &mut Vec<Candidate>, note: &Annotated, n_tokens: f64) {
+    fn keyword_models(
+        &self,
+        out: &mut Vec<Candidate>,
+        note: &Annotated,
+        n_tokens: f64,
+        ruled_out: &FxHashSet<String>,
+        unread: &[bool],
+    ) {
         let Some(m) = &self.model else { return };
         if self.nb.by_concept.is_empty() {
             return;
@@ -1082,6 +1136,9 @@ impl<'e> Coder<'e> {
         let mut z: Vec<f64> = self.nb.bias.clone();
         let mut count: Vec<u32> = vec![0; z.len()];
         for t in 0..note.tokens.len() {
+            if unread.get(t).copied().unwrap_or(false) {
+                continue;
+            }
             for &cid in note.token_concepts(t) {
                 if first_token.contains_key(&cid) {
                     continue;
@@ -1104,6 +1161,7 @@ impl<'e> Coder<'e> {
         let mut proposals: Vec<(f64, u32)> = (0..z.len())
             .filter(|&ci| count[ci] >= 2 && z[ci] >= NB_PROPOSE_LOGIT)
             .filter(|&ci| !have.contains(m.classifiers[ci].code.as_str()))
+            .filter(|&ci| !ruled_out.contains(&m.classifiers[ci].code))
             .map(|ci| (z[ci], ci as u32))
             .collect();
         drop(have);
@@ -1148,6 +1206,7 @@ impl<'e> Coder<'e> {
                 key: k.code.clone(),
                 node: e.node,
                 mentions: Vec::new(),
+                evidence_mentions: Vec::new(),
                 extra_tokens: Vec::new(),
                 evidence_tokens: toks.clone(),
                 nb: Some((ci, zc, count[ci as usize])),
@@ -1253,6 +1312,29 @@ impl<'e> Coder<'e> {
         }
         if affirmed {
             ctx = ContextSummary::default();
+        } else if !(ctx.negated
+            || ctx.family
+            || ctx.hypothetical
+            || ctx.historical
+            || ctx.uncertain)
+        {
+            // No mention is affirmed, but no one reason covers them all (one
+            // negated, another a family member's): the candidate is still
+            // not a documented current condition. The strongest reason wins.
+            let any = |f: fn(&Context) -> bool| {
+                ms.iter().any(|&i| ctxs[i as usize].as_ref().is_some_and(f))
+            };
+            if any_neg {
+                ctx.negated = true;
+            } else if any(|c| c.hypothetical) {
+                ctx.hypothetical = true;
+            } else if any(|c| c.family) {
+                ctx.family = true;
+            } else if any(|c| c.historical) {
+                ctx.historical = true;
+            } else {
+                ctx.uncertain = any(|c| c.uncertain);
+            }
         }
         let bm = &mentions[best as usize];
         let be = &dict.entries[bm.entry as usize];
@@ -1298,10 +1380,39 @@ impl<'e> Coder<'e> {
                 "7th character {c} chosen by default: the episode of care was not read from the note"
             ));
         }
+        let affirmed_ms: Vec<u32> = ms
+            .iter()
+            .copied()
+            .filter(|&i| {
+                ctxs[i as usize]
+                    .as_ref()
+                    .is_some_and(Context::is_affirmed_current)
+            })
+            .collect();
+        let pool = if affirmed_ms.is_empty() {
+            ms.to_vec()
+        } else {
+            affirmed_ms
+        };
+        let dictionary_ms: Vec<u32> = pool
+            .iter()
+            .copied()
+            .filter(|&i| {
+                i == best
+                    || dict.entries[mentions[i as usize].entry as usize].source
+                        != TermSource::Learned
+            })
+            .collect();
+        let evidence_mentions = if dictionary_ms.is_empty() {
+            pool
+        } else {
+            dictionary_ms
+        };
         Candidate {
             key: key.to_string(),
             node: be.node,
             mentions: ms.to_vec(),
+            evidence_mentions,
             extra_tokens: Vec::new(),
             evidence_tokens: Vec::new(),
             nb: None,
@@ -1745,6 +1856,9 @@ impl<'e> Coder<'e> {
     ) -> Suggestion {
         let mut evidence: Vec<Evidence> = Vec::new();
         for &m in &c.mentions {
+            if !c.evidence_mentions.is_empty() && !c.evidence_mentions.contains(&m) {
+                continue;
+            }
             evidence.extend(fragments(note, &mentions[m as usize].tokens, Some(chars)));
         }
         for &m in &c.extra_tokens {

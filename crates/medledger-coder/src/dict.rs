@@ -384,13 +384,23 @@ pub struct BuildReport {
     pub concepts: usize,
 }
 
+/// A concept's bit in a 128-bit signature (Fibonacci hashing of its id):
+/// an entry whose required concepts' bits are not all in a sentence's
+/// signature cannot match there, which the matcher checks before it reads
+/// the entry itself.
+#[inline]
+pub fn concept_bit(c: u32) -> u128 {
+    1u128 << (c.wrapping_mul(0x9E37_79B1) >> 25)
+}
+
 /// The dictionary with its anchor index.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Dictionary {
     pub vocab: Vocab,
     pub entries: Vec<Entry>,
-    /// Rarest required concept -> entries anchored on it.
-    pub anchors: FxHashMap<u32, Vec<u32>>,
+    /// Rarest required concept -> entries anchored on it, each with the
+    /// [`concept_bit`] mask of all its required concepts.
+    pub anchors: FxHashMap<u32, Vec<(u32, u128)>>,
     pub report: BuildReport,
 }
 
@@ -633,7 +643,8 @@ impl Dictionary {
                 .copied()
                 .min_by_key(|c| (df.get(c).copied().unwrap_or(0), *c));
             if let Some(a) = anchor {
-                self.anchors.entry(a).or_default().push(i as u32);
+                let mask = e.required.iter().fold(0, |m, &c| m | concept_bit(c));
+                self.anchors.entry(a).or_default().push((i as u32, mask));
             }
         }
         let mut by: FxHashMap<TermSource, usize> = FxHashMap::default();

@@ -181,6 +181,10 @@ pub fn find_mentions(note: &Annotated, dict: &Dictionary, scratch: &mut Scratch)
             slots: &scratch.slots,
             stamp,
         };
+        let signature = sc
+            .pairs
+            .iter()
+            .fold(0u128, |m, &(c, _)| m | dict::concept_bit(c));
         let first = out.len();
         let mut prev = u32::MAX;
         for &(c, _) in sc.pairs.iter() {
@@ -191,7 +195,10 @@ pub fn find_mentions(note: &Annotated, dict: &Dictionary, scratch: &mut Scratch)
             let Some(list) = dict.anchors.get(&c) else {
                 continue;
             };
-            for &ei in list {
+            for &(ei, mask) in list {
+                if mask & !signature != 0 {
+                    continue;
+                }
                 let e = &dict.entries[ei as usize];
                 if let Some(m) = match_entry(e, ei, si as u32, &sc, c, &dict.vocab) {
                     out.push(m);

@@ -17,6 +17,7 @@ pub mod fuzzing;
 pub mod hcpcs;
 pub mod icd10cm;
 pub mod icd11;
+pub mod icd11_cluster;
 pub mod install;
 pub mod lookup;
 pub mod ncci;

@@ -74,13 +74,14 @@ fn audit_row(seq: i64) -> Vec<Value> {
 // ---------------------------------------------------------------------------
 
 /// Every migration, in order, and the schema version after them.
-const MIGRATIONS: [&str; 4] = [
+const MIGRATIONS: [&str; 5] = [
     "V1__ledger",
     "V2__release_lookup",
     "V3__claim_posting",
     "V4__token_expiry",
+    "V5__prior_auth",
 ];
-const VERSION: u32 = 4;
+const VERSION: u32 = 5;
 
 fn check_migrate(b: &mut dyn Backend) {
     let first = b.migrate().expect("first migrate");

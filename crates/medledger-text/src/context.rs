@@ -745,6 +745,12 @@ const PRE_MAX_ITEM: usize = 6;
 const PRE_MAX_TOTAL: usize = 30;
 const POST_MAX_ITEM: usize = 5;
 const POST_MAX_TOTAL: usize = 15;
+/// A scope that runs through a coordinated list of short items ("denies
+/// chest pain, dyspnea, ..., or cancer": a review of systems often lists
+/// twenty or more) may reach this far; at least [`LIST_MIN_SEPARATORS`]
+/// separators make a list.
+const LIST_MAX_TOTAL: usize = 160;
+const LIST_MIN_SEPARATORS: usize = 3;
 
 /// Precompiled trigger phrases.
 pub struct ContextAnalyzer {
@@ -993,24 +999,41 @@ impl ContextAnalyzer {
                 }
             }
         }
+        // Trigger kinds starting at each token: a scope ends where a trigger
+        // of another kind begins ("without allergies, with a history of
+        // hypertension": the history is not negated).
+        let mut starts = vec![0u8; s1 - s0];
+        for m in &matches {
+            if let Entry::Trigger { kind, .. } = m.entry
+                && let Some(slot) = starts.get_mut(m.start - s0)
+            {
+                *slot |= kind.bit();
+            }
+        }
         let in_scope = |from: usize, to: usize, kind: ContextKind, pre: bool| -> bool {
             let (max_item, max_total) = if pre {
                 (PRE_MAX_ITEM, PRE_MAX_TOTAL)
             } else {
                 (POST_MAX_ITEM, POST_MAX_TOTAL)
             };
-            if to.saturating_sub(from) > max_total {
+            let span = to.saturating_sub(from);
+            if span > LIST_MAX_TOTAL {
                 return false;
             }
             let bit = kind.bit();
             let mut item = 0usize;
+            let mut separators = 0usize;
             for j in from..to {
                 let (all, pre_m) = term[j - s0];
                 if all & bit != 0 || (pre && pre_m & bit != 0) {
                     return false;
                 }
+                if j > from && starts[j - s0] & !bit != 0 {
+                    return false;
+                }
                 if is_separator(&tokens[j].lower) {
                     item = 0;
+                    separators += 1;
                 } else {
                     item += 1;
                     if item > max_item {
@@ -1018,7 +1041,7 @@ impl ContextAnalyzer {
                     }
                 }
             }
-            true
+            span <= max_total || separators >= LIST_MIN_SEPARATORS
         };
         let mut out = Vec::with_capacity(targets.len());
         for target in targets {
@@ -1120,6 +1143,45 @@ mod tests {
             assert_eq!(c.cues[0].text, "No");
             assert_eq!((c.cues[0].start, c.cues[0].end), (0, 2));
         }
+    }
+
+    #[test]
+    fn long_review_of_systems_denial_list() {
+        // A review of systems often denies twenty conditions in one
+        // sentence; every item is negated, up to the end of the list.
+        let text = "Specifically denies chest pain, palpitations, heart failure, \
+                    irregular heartbeat, fainting, leg swelling, high blood pressure, \
+                    stroke, wheezing, asthma, chronic cough, emphysema, sleep apnea, \
+                    diabetes, joint pain, gout, reflux, peptic ulcer disease, \
+                    gallstones, jaundice, hemorrhoids, or rectal bleeding.";
+        for t in [
+            "chest pain",
+            "high blood pressure",
+            "emphysema",
+            "peptic ulcer disease",
+            "rectal bleeding",
+        ] {
+            assert!(ctx_in(text, t, SectionKind::Ros).negated, "{t}");
+        }
+        // Without a list, a far-away target stays out of scope.
+        let prose = "Denies pain in the chest when he walks up the long hill to the old school \
+                     house at the end of the road near the river where he lived as a boy and \
+                     where his brother now lives with a dog, and reports asthma.";
+        assert!(!ctx(prose, "asthma").negated);
+        // A terminator still ends a list scope.
+        let c = ctx(
+            "Denies fever, chills, cough, nausea, vomiting, but reports asthma.",
+            "asthma",
+        );
+        assert!(!c.negated);
+    }
+
+    #[test]
+    fn another_trigger_ends_a_scope() {
+        let text = "A man without known allergies, with a history of diabetes, asthma and gout.";
+        let c = ctx(text, "asthma");
+        assert!(!c.negated && c.historical, "{c:?}");
+        assert!(ctx(text, "allergies").negated);
     }
 
     #[test]

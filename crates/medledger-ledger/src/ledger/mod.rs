@@ -8,6 +8,7 @@
 mod audit_store;
 mod claims;
 pub(crate) mod encounters;
+pub mod history_rows;
 mod keyring;
 mod packet;
 pub mod policy;

@@ -12,7 +12,7 @@ use super::sql::Dialect;
 use refinery::Migration;
 
 /// `(name, SQL)` of every migration, in version order.
-pub const MIGRATIONS: [(&str, &str); 4] = [
+pub const MIGRATIONS: [(&str, &str); 5] = [
     (
         "V1__ledger",
         include_str!("../../migrations/V1__ledger.sql"),
@@ -28,6 +28,10 @@ pub const MIGRATIONS: [(&str, &str); 4] = [
     (
         "V4__token_expiry",
         include_str!("../../migrations/V4__token_expiry.sql"),
+    ),
+    (
+        "V5__prior_auth",
+        include_str!("../../migrations/V5__prior_auth.sql"),
     ),
 ];
 
