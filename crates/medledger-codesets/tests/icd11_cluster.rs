@@ -100,6 +100,23 @@ fn published_examples_validate() {
             "Temporality / Acute-Subacute-Chronic Scale Value"
         ]
     );
+    // Two clusters published with their ICD-10-CM equivalents at
+    // https://uasisolutions.com/icd-11-post-coordinated-code-clusters/:
+    // osteoarthritis of the right knee (FA01.Z & XK9K, M17.11) and diabetic
+    // ketoacidosis in type 1 diabetes (5A22.0/5A10, E10.10).
+    let v = parse_and_validate("FA01.Z&XK9K", r).expect("valid");
+    assert_eq!(v.groups.len(), 1);
+    assert_eq!(v.groups[0].extensions[0].code, "XK9K");
+    assert_eq!(
+        v.groups[0].extensions[0]
+            .axis
+            .as_ref()
+            .map(|a| a.group.as_str()),
+        Some("Laterality")
+    );
+    let v = parse_and_validate("5A22.0/5A10", r).expect("valid");
+    assert_eq!(v.groups.len(), 2);
+    assert!(v.groups.iter().all(|g| g.extensions.is_empty()));
     // A stem alone is a cluster of one.
     assert!(
         parse_and_validate("1A00", r)
