@@ -83,21 +83,6 @@ pub enum DenialCmd {
     },
 }
 
-/// Bars behind the library's progress trait.
-struct Progress(Bars);
-
-impl medledger_denials::Progress for Progress {
-    fn stage(&self, label: &str, total: u64) {
-        medledger_codesets::Progress::stage(&self.0, label, total);
-    }
-    fn advance(&self, amount: u64) {
-        medledger_codesets::Progress::advance(&self.0, amount);
-    }
-    fn finish_stage(&self) {
-        medledger_codesets::Progress::finish_stage(&self.0);
-    }
-}
-
 fn parse_day(s: &str, flag: &str) -> Result<Day> {
     let d: jiff::civil::Date = s
         .trim()
@@ -341,7 +326,7 @@ fn print_evaluation(e: &medledger_denials::Evaluation) {
 }
 
 pub fn denials(cmd: &DenialCmd, data_dir: &Path, json: bool) -> Result<()> {
-    let progress = Progress(Bars::new(json));
+    let progress = Bars::new(json);
     match cmd {
         DenialCmd::Simulate {
             claims,

@@ -29,21 +29,5 @@ pub use model::{Model, Prediction, TrainConfig};
 pub use score::score_claim;
 pub use sim::{SimConfig, simulate};
 
-/// Progress of long work (the CLI draws bars; libraries report only).
-pub trait Progress {
-    /// A new stage with a total amount of work.
-    fn stage(&self, label: &str, total: u64);
-    /// Some of the work is done.
-    fn advance(&self, amount: u64);
-    /// The stage is finished.
-    fn finish_stage(&self);
-}
-
-/// Progress that goes nowhere.
-pub struct NoProgress;
-
-impl Progress for NoProgress {
-    fn stage(&self, _: &str, _: u64) {}
-    fn advance(&self, _: u64) {}
-    fn finish_stage(&self) {}
-}
+/// Progress of long work: the code-set engine's trait, so the CLI's bars serve both.
+pub use medledger_codesets::{NoProgress, Progress};
