@@ -284,7 +284,7 @@ describe("medledger review UI", () => {
   it("renders the dashboard charts or their empty states", async () => {
     await page.click('a[data-route="dashboard"]');
     await page.waitForSelector("#dash-clean");
-    for (const id of ["dash-clean", "dash-agree", "dash-reasons", "dash-payers", "dash-gold"]) {
+    for (const id of ["dash-clean", "dash-agree", "dash-reasons", "dash-payers", "dash-ar", "dash-drift", "dash-gold"]) {
       const card = page.locator(`#${id}`);
       const has = (await card.locator('svg[role="img"], table, .empty').count()) > 0;
       assert.ok(has, `${id} has a chart, a table or an empty state`);

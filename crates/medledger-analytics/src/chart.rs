@@ -190,6 +190,86 @@ fn font_loaded() -> bool {
     })
 }
 
+/// The clean-claims report's chart: first-pass clean rate per group.
+pub fn clean_claims_chart(r: &crate::metrics::Report<crate::metrics::CleanClaimsRow>) -> Chart {
+    Chart {
+        title: format!("First-pass clean-claim rate by {}", r.spec.by),
+        y_label: "clean ÷ answered".into(),
+        bars: r
+            .groups
+            .iter()
+            .map(|g| (g.key.clone(), g.first_pass_clean_rate))
+            .collect(),
+        percent: true,
+    }
+}
+
+/// The denials report's chart: initial denial rate per group.
+pub fn denials_chart(r: &crate::metrics::DenialsReport) -> Chart {
+    Chart {
+        title: format!("Initial denial rate by {}", r.report.spec.by),
+        y_label: "denied ÷ adjudicated".into(),
+        bars: r
+            .report
+            .groups
+            .iter()
+            .map(|g| (g.key.clone(), g.denial_rate))
+            .collect(),
+        percent: true,
+    }
+}
+
+/// The A/R report's chart: open A/R per aging bucket (all groups).
+pub fn ar_chart(r: &crate::metrics::Report<crate::metrics::ArRow>) -> Chart {
+    Chart {
+        title: format!(
+            "Open A/R by age as of {}",
+            crate::history::date(r.spec.as_of)
+        ),
+        y_label: "dollars".into(),
+        bars: crate::metrics::AGING_BUCKETS
+            .iter()
+            .zip(r.total.aging_cents)
+            .map(|(b, c)| (format!("{b} days"), c as f64 / 100.0))
+            .collect(),
+        percent: false,
+    }
+}
+
+/// The gold-card report's chart: projected approval rate per standing.
+pub fn gold_card_chart(r: &crate::goldcard::GoldCardReport) -> Chart {
+    Chart {
+        title: "Projected prior-auth approval rate".into(),
+        y_label: "approved ÷ requests".into(),
+        bars: r
+            .standings
+            .iter()
+            .map(|s| {
+                (
+                    format!("{} {} {}", s.payer, s.program, s.provider),
+                    s.projected.approval_rate,
+                )
+            })
+            .collect(),
+        percent: true,
+    }
+}
+
+/// The drift report's chart: precision per chapter/range family and week.
+pub fn drift_chart(r: &crate::drift::DriftReport) -> Chart {
+    Chart {
+        title: "Engine precision per family and ISO week".into(),
+        y_label: "accepted ÷ decided".into(),
+        bars: r
+            .weeks
+            .iter()
+            .filter(|w| w.level != "category" && w.decided > 0)
+            .map(|w| (format!("{} {}", w.family, w.week), w.precision))
+            .collect(),
+        percent: true,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

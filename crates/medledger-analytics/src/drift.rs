@@ -137,6 +137,7 @@ pub fn families(system: &str, code: &str) -> Vec<(&'static str, String)> {
 
 /// One family in one week.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WeekRow {
     /// Family.
     pub family: String,
@@ -160,6 +161,7 @@ pub struct WeekRow {
 
 /// A significant drop.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Alert {
     /// Family.
     pub family: String,
@@ -179,6 +181,7 @@ pub struct Alert {
 
 /// Precision and recall under two releases.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReleaseChange {
     /// Old release (as stored).
     pub before: String,
@@ -187,10 +190,12 @@ pub struct ReleaseChange {
     /// First day the new release was seen.
     pub first_seen: String,
     /// Decided suggestions before / after.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<u64>))]
     pub decided: (u64, u64),
     /// Precision test (p0 = before, p1 = after).
     pub precision: Comparison,
     /// Final codes before / after.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<u64>))]
     pub finals: (u64, u64),
     /// Recall test.
     pub recall: Comparison,
@@ -200,6 +205,7 @@ pub struct ReleaseChange {
 
 /// The drift report.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DriftReport {
     /// Per family and week, by family then week.
     pub weeks: Vec<WeekRow>,

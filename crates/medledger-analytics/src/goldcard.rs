@@ -129,6 +129,7 @@ impl Config {
 
 /// Exempt, not exempt, or too few decided requests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Approval rate at or above the threshold over enough requests.
@@ -151,10 +152,12 @@ fn status(approved: u32, decided: u32, p: &Program) -> Status {
 
 /// One evaluation.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Evaluation {
     /// Evaluation date.
     pub date: String,
     /// Window start (inclusive) and end (exclusive: the evaluation date).
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<String>))]
     pub window: (String, String),
     /// Approved requests of the window.
     pub approved: u32,
@@ -170,6 +173,7 @@ pub struct Evaluation {
 
 /// A provider's standing in one payer program.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Standing {
     /// Payer.
     pub payer: String,
@@ -185,6 +189,7 @@ pub struct Standing {
     pub projected: Evaluation,
     /// Smallest number of the projection's pending requests whose denial
     /// turns a projected exemption into `not_exempt`, and the rate then.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<f64>>))]
     pub flip_denials: Option<(u32, f64)>,
     /// The same, in words.
     pub note: String,
@@ -192,6 +197,7 @@ pub struct Standing {
 
 /// The gold-card report.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GoldCardReport {
     /// As of.
     pub as_of: String,

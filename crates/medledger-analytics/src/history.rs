@@ -248,6 +248,13 @@ pub fn day(date: jiff::civil::Date) -> Day {
     (date - epoch).get_days()
 }
 
+/// Today (UTC) as a `Day`.
+pub fn today() -> Day {
+    day(jiff::Zoned::now()
+        .with_time_zone(jiff::tz::TimeZone::UTC)
+        .date())
+}
+
 /// Civil date of a `Day`.
 pub fn date(day: Day) -> jiff::civil::Date {
     jiff::civil::date(1970, 1, 1)

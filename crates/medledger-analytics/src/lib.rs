@@ -11,6 +11,7 @@
 //! - [`drift`]: the coding engine's precision and recall per code family and
 //!   ISO week, alerts, and before/after comparisons per code-set release.
 //! - [`chart`]: SVG and PNG bar charts of any report.
+//! - [`dashboard`]: the service dashboard's figures, from the same reports.
 //! - [`bench`]: a labelled synthetic generator and a timing harness.
 //!
 //! Nothing here reads or prints PHI: the model holds ids, codes, payers,
@@ -18,6 +19,7 @@
 
 pub mod bench;
 pub mod chart;
+pub mod dashboard;
 pub mod drift;
 pub mod goldcard;
 pub mod history;

@@ -74,6 +74,7 @@ where
 
 /// One group of the clean-claims report.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CleanClaimsRow {
     /// Group label (`total`, a payer, `2026-10`, `2026-W40`, …).
     pub key: String,
@@ -138,6 +139,7 @@ fn is_denied(o: Outcome) -> bool {
 
 /// A report: the groups, and the total over all of them.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Report<R> {
     /// The scope.
     pub spec: Spec,
@@ -205,6 +207,7 @@ pub fn clean_claims(h: &History, spec: &Spec) -> Report<CleanClaimsRow> {
 
 /// One group of the denials report.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DenialRow {
     /// Group label.
     pub key: String,
@@ -223,6 +226,7 @@ pub struct DenialRow {
 
 /// One reason of the denials report.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReasonRow {
     /// `CO-97`, `N115`, …
     pub reason: String,
@@ -238,6 +242,7 @@ pub struct ReasonRow {
 
 /// The denials report.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DenialsReport {
     /// Denial rate per group.
     pub report: Report<DenialRow>,
@@ -422,6 +427,7 @@ pub fn open_balance(c: &Claim, d: Day) -> Option<i64> {
 
 /// One group of the A/R report.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ArRow {
     /// Group label.
     pub key: String,
@@ -446,8 +452,10 @@ pub struct ArRow {
     /// Total A/R ÷ average daily charges.
     pub days_in_ar: f64,
     /// Open balance per aging bucket ([`AGING_BUCKETS`]).
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<i64>))]
     pub aging_cents: [i64; 5],
     /// Open claims per aging bucket.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<u64>))]
     pub aging_claims: [u64; 5],
 }
 

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 /// Which claim date the period filters on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DateBasis {
     /// First date of service.
@@ -23,6 +24,7 @@ pub enum DateBasis {
 
 /// How rows are grouped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum GroupBy {
     /// One row for the whole period.
@@ -65,6 +67,20 @@ impl std::str::FromStr for GroupBy {
     }
 }
 
+impl std::fmt::Display for GroupBy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            GroupBy::Total => "total",
+            GroupBy::Payer => "payer",
+            GroupBy::Provider => "provider",
+            GroupBy::Code => "code",
+            GroupBy::Reason => "reason",
+            GroupBy::Month => "month",
+            GroupBy::Week => "week",
+        })
+    }
+}
+
 impl std::str::FromStr for DateBasis {
     type Err = crate::AnalyticsError;
 
@@ -82,6 +98,7 @@ impl std::str::FromStr for DateBasis {
 
 /// A report's scope.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Spec {
     /// First day included (none: from the beginning).
     pub from: Option<Day>,
@@ -96,6 +113,36 @@ pub struct Spec {
 }
 
 impl Spec {
+    /// The scope from its textual parameters, as the CLI's `--from`, `--to`,
+    /// `--basis`, `--by` and `--as-of` and the service's query parameters
+    /// give them (absent: everything, by service date, one group, as of
+    /// `today`). Errors name the parameter (`--from`, …).
+    pub fn parse(
+        from: Option<&str>,
+        to: Option<&str>,
+        basis: Option<&str>,
+        by: Option<&str>,
+        as_of: Option<&str>,
+        today: Day,
+    ) -> Result<Self> {
+        let spec = Spec {
+            from: from.map(|s| parse_day("--from", s)).transpose()?,
+            to: to.map(|s| parse_day("--to", s)).transpose()?,
+            basis: basis.map(str::parse).transpose()?.unwrap_or_default(),
+            by: by.map(str::parse).transpose()?.unwrap_or_default(),
+            as_of: as_of
+                .map(|s| parse_day("--as-of", s))
+                .transpose()?
+                .unwrap_or(today),
+        };
+        if let (Some(f), Some(t)) = (spec.from, spec.to)
+            && f > t
+        {
+            return Err(invalid("--to", "is before --from"));
+        }
+        Ok(spec)
+    }
+
     /// Everything, in one group, as of `as_of`.
     pub fn all(as_of: Day) -> Self {
         Spec {

@@ -50,6 +50,7 @@ pub fn binomial_cdf(k: u64, n: u64, p: f64) -> f64 {
 /// A two-proportion comparison: `x1/n1` (the sample under test) against
 /// `x0/n0` (the reference).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Comparison {
     /// Reference proportion.
     pub p0: f64,

@@ -6,11 +6,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
-use medledger_analytics::chart::Chart;
+use medledger_analytics::chart::{self, Chart};
 use medledger_analytics::goldcard::{Config, gold_card};
 use medledger_analytics::history::History;
-use medledger_analytics::metrics::{AGING_BUCKETS, ar, clean_claims, denials};
-use medledger_analytics::spec::{DateBasis, GroupBy, Spec, parse_day};
+use medledger_analytics::metrics::{ar, clean_claims, denials};
+use medledger_analytics::spec::Spec;
 use medledger_analytics::{bench, drift, load};
 use medledger_ledger::ledger::history_rows::NewPriorAuth;
 
@@ -125,31 +125,15 @@ pub enum PriorAuthCmd {
     List,
 }
 
-fn today() -> i32 {
-    medledger_analytics::history::day(
-        jiff::Zoned::now()
-            .with_time_zone(jiff::tz::TimeZone::UTC)
-            .date(),
-    )
-}
-
 fn spec_of(a: &ReportArgs) -> Result<Spec> {
-    Ok(Spec {
-        from: a
-            .from
-            .as_deref()
-            .map(|s| parse_day("--from", s))
-            .transpose()?,
-        to: a.to.as_deref().map(|s| parse_day("--to", s)).transpose()?,
-        basis: a.basis.parse::<DateBasis>()?,
-        by: a.by.parse::<GroupBy>()?,
-        as_of: a
-            .as_of
-            .as_deref()
-            .map(|s| parse_day("--as-of", s))
-            .transpose()?
-            .unwrap_or_else(today),
-    })
+    Ok(Spec::parse(
+        a.from.as_deref(),
+        a.to.as_deref(),
+        Some(&a.basis),
+        Some(&a.by),
+        a.as_of.as_deref(),
+        medledger_analytics::history::today(),
+    )?)
 }
 
 fn load_history(a: &ReportArgs, data_dir: &Path, o: &LedgerOpts, json: bool) -> Result<History> {
@@ -237,20 +221,7 @@ pub fn report(cmd: &ReportCmd, data_dir: &Path, ledger: &LedgerOpts, json: bool)
             let spec = spec_of(a)?;
             let h = load_history(a, data_dir, ledger, json)?;
             let r = clean_claims(&h, &spec);
-            charts(
-                &Chart {
-                    title: format!("First-pass clean-claim rate by {}", a.by),
-                    y_label: "clean ÷ answered".into(),
-                    bars: r
-                        .groups
-                        .iter()
-                        .map(|g| (g.key.clone(), g.first_pass_clean_rate))
-                        .collect(),
-                    percent: true,
-                },
-                &a.svg,
-                &a.png,
-            )?;
+            charts(&chart::clean_claims_chart(&r), &a.svg, &a.png)?;
             emit(&r, json, || {
                 let rows: Vec<Vec<String>> = r
                     .groups
@@ -284,21 +255,7 @@ pub fn report(cmd: &ReportCmd, data_dir: &Path, ledger: &LedgerOpts, json: bool)
             let spec = spec_of(a)?;
             let h = load_history(a, data_dir, ledger, json)?;
             let r = denials(&h, &spec);
-            charts(
-                &Chart {
-                    title: format!("Initial denial rate by {}", a.by),
-                    y_label: "denied ÷ adjudicated".into(),
-                    bars: r
-                        .report
-                        .groups
-                        .iter()
-                        .map(|g| (g.key.clone(), g.denial_rate))
-                        .collect(),
-                    percent: true,
-                },
-                &a.svg,
-                &a.png,
-            )?;
+            charts(&chart::denials_chart(&r), &a.svg, &a.png)?;
             emit(&r, json, || {
                 let rows: Vec<Vec<String>> = r
                     .report
@@ -342,23 +299,7 @@ pub fn report(cmd: &ReportCmd, data_dir: &Path, ledger: &LedgerOpts, json: bool)
             let spec = spec_of(a)?;
             let h = load_history(a, data_dir, ledger, json)?;
             let r = ar(&h, &spec);
-            charts(
-                &Chart {
-                    title: format!(
-                        "Open A/R by age as of {}",
-                        medledger_analytics::history::date(spec.as_of)
-                    ),
-                    y_label: "dollars".into(),
-                    bars: AGING_BUCKETS
-                        .iter()
-                        .zip(r.total.aging_cents)
-                        .map(|(b, c)| (format!("{b} days"), c as f64 / 100.0))
-                        .collect(),
-                    percent: false,
-                },
-                &a.svg,
-                &a.png,
-            )?;
+            charts(&chart::ar_chart(&r), &a.svg, &a.png)?;
             emit(&r, json, || {
                 let rows: Vec<Vec<String>> = r
                     .groups
@@ -405,25 +346,7 @@ pub fn report(cmd: &ReportCmd, data_dir: &Path, ledger: &LedgerOpts, json: bool)
             };
             let h = load_history(args, data_dir, ledger, json)?;
             let r = gold_card(&h, &cfg, spec.as_of)?;
-            charts(
-                &Chart {
-                    title: "Projected prior-auth approval rate".into(),
-                    y_label: "approved ÷ requests".into(),
-                    bars: r
-                        .standings
-                        .iter()
-                        .map(|s| {
-                            (
-                                format!("{} {} {}", s.payer, s.program, s.provider),
-                                s.projected.approval_rate,
-                            )
-                        })
-                        .collect(),
-                    percent: true,
-                },
-                &args.svg,
-                &args.png,
-            )?;
+            charts(&chart::gold_card_chart(&r), &args.svg, &args.png)?;
             emit(&r, json, || {
                 let rows: Vec<Vec<String>> = r
                     .standings
@@ -460,21 +383,7 @@ pub fn report(cmd: &ReportCmd, data_dir: &Path, ledger: &LedgerOpts, json: bool)
             let obs = load::observations_from_ledger(&mut l, &p)
                 .context("loading coding runs and decisions")?;
             let r = drift::drift(&obs);
-            charts(
-                &Chart {
-                    title: "Engine precision per family and ISO week".into(),
-                    y_label: "accepted ÷ decided".into(),
-                    bars: r
-                        .weeks
-                        .iter()
-                        .filter(|w| w.level != "category" && w.decided > 0)
-                        .map(|w| (format!("{} {}", w.family, w.week), w.precision))
-                        .collect(),
-                    percent: true,
-                },
-                svg,
-                png,
-            )?;
+            charts(&chart::drift_chart(&r), svg, png)?;
             emit(&r, json, || {
                 let rows: Vec<Vec<String>> = r
                     .weeks

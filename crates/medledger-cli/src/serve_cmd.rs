@@ -36,6 +36,10 @@ pub struct ServeArgs {
     /// Payer profiles directory (`*.toml`; default: the built-in profiles).
     #[arg(long)]
     pub payers: Option<PathBuf>,
+    /// Gold-card programs (TOML, `[[program]]` tables) for the gold-card report and dashboard;
+    /// default: the Texas HB 3459 model.
+    #[arg(long)]
+    pub gold_card_config: Option<PathBuf>,
     /// Login sessions expire after this many minutes.
     #[arg(long, default_value_t = 720)]
     pub session_minutes: u64,
@@ -82,6 +86,7 @@ pub fn serve(args: &ServeArgs, data_dir: &Path, o: &LedgerOpts, json: bool) -> R
     opts.session_ttl = Duration::from_secs(args.session_minutes.max(1) * 60);
     opts.claim_template = args.claim_template.clone();
     opts.payers = args.payers.clone();
+    opts.gold_card_config = args.gold_card_config.clone();
     opts.shutdown_grace = Duration::from_secs(args.shutdown_grace_secs);
     let workers = if opts.workers == 0 {
         std::thread::available_parallelism().map_or(2, |n| n.get())

@@ -214,6 +214,20 @@ impl From<LedgerError> for ApiError {
     }
 }
 
+impl From<medledger_analytics::AnalyticsError> for ApiError {
+    fn from(e: medledger_analytics::AnalyticsError) -> Self {
+        use medledger_analytics::AnalyticsError as A;
+        match e {
+            // the analytics name CLI flags (`--from`); the service's are query parameters
+            A::Invalid { field, message } => {
+                ApiError::invalid(&field.trim_start_matches("--").replace('-', "_"), message)
+            }
+            A::Ledger(e) => e.into(),
+            other => ApiError::internal(&other),
+        }
+    }
+}
+
 impl From<crate::pipeline::PipelineError> for ApiError {
     fn from(e: crate::pipeline::PipelineError) -> Self {
         use crate::pipeline::PipelineError as P;

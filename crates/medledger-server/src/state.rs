@@ -48,6 +48,8 @@ pub struct ServerOptions {
     pub age_sex_edits: Option<PathBuf>,
     /// How long shutdown waits for in-flight requests.
     pub shutdown_grace: Duration,
+    /// Gold-card programs (TOML, `[[program]]` tables); default: the Texas HB 3459 model.
+    pub gold_card_config: Option<PathBuf>,
 }
 
 impl ServerOptions {
@@ -69,6 +71,7 @@ impl ServerOptions {
             payers: None,
             age_sex_edits: None,
             shutdown_grace: Duration::from_secs(20),
+            gold_card_config: None,
         }
     }
 }
@@ -244,6 +247,8 @@ pub struct Inner {
     pub cpu: rayon::ThreadPool,
     /// Installed ICD-10-CM releases (ids).
     pub releases: Vec<String>,
+    /// Gold-card programs per payer.
+    pub programs: medledger_analytics::goldcard::Config,
 }
 
 impl std::ops::Deref for AppState {
@@ -301,6 +306,14 @@ impl AppState {
             }
             None => None,
         };
+        let programs = match &options.gold_card_config {
+            Some(p) => {
+                let text = std::fs::read_to_string(p)
+                    .with_context(|| format!("reading gold-card programs {}", p.display()))?;
+                medledger_analytics::goldcard::Config::from_toml(&p.display().to_string(), &text)?
+            }
+            None => medledger_analytics::goldcard::Config::default(),
+        };
         let threads = if options.workers == 0 {
             std::thread::available_parallelism().map_or(2, |n| n.get())
         } else {
@@ -319,6 +332,7 @@ impl AppState {
             ledgers,
             cpu,
             releases,
+            programs,
             options,
         })))
     }

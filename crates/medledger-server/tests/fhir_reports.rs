@@ -1,6 +1,7 @@
 //! FHIR R4 over HTTP (Bundle in → coded, stored encounters; stored claim →
-//! FHIR Claim; ExplanationOfBenefit → posted like an 835) and the
-//! dashboard report.
+//! FHIR Claim; ExplanationOfBenefit → posted like an 835), the dashboard
+//! and the revenue reports over what was posted, and the
+//! prior-authorisation register behind the gold card.
 
 mod common;
 
@@ -288,7 +289,9 @@ async fn fhir_bundle_in_claim_out_eob_posted_and_dashboard() {
     let d = d.json();
     assert_eq!(d["clean_claim_rate"][0]["claims"], 1, "{d}");
     assert_eq!(d["clean_claim_rate"][0]["clean"], 0, "{d}");
-    assert_eq!(d["denials_by_payer"][0]["payer"], "ACME", "{d}");
+    // the claim's payer (the template's), as every report groups it
+    assert_eq!(d["denials_by_payer"][0]["payer"], "MEDICARE-B", "{d}");
+    assert_eq!(d["denials_by_payer"][0]["share"], 1.0, "{d}");
     assert!(
         d["denials_by_reason"]
             .as_array()
@@ -297,6 +300,175 @@ async fn fhir_bundle_in_claim_out_eob_posted_and_dashboard() {
             .any(|g| g["reason"].as_str().is_some_and(|r| r.ends_with("-197"))),
         "{d}"
     );
-    assert_eq!(d["gold_card"][0]["status"], "insufficient_data", "{d}");
+    // no prior-authorisation requests yet: no gold-card standing
+    assert_eq!(d["gold_card"], json!([]), "{d}");
     assert!(d["agreement"][0]["rate"].as_f64().unwrap() > 0.99, "{d}");
+
+    // the reports of `medledger report`, over the same ledger
+    let cc = s
+        .get("/api/v1/reports/clean-claims?by=payer", Some(&ro))
+        .await;
+    assert_eq!(cc.status, StatusCode::OK, "{}", cc.text());
+    let cc = cc.json();
+    assert_eq!(cc["groups"][0]["key"], "MEDICARE-B", "{cc}");
+    assert_eq!(cc["total"]["claims"], 1, "{cc}");
+    assert_eq!(cc["total"]["adjudicated"], 1, "{cc}");
+    assert_eq!(cc["total"]["denied"], 1, "{cc}");
+    assert_eq!(cc["total"]["initial_denial_rate"], 1.0, "{cc}");
+    assert_eq!(cc["total"]["first_pass_clean_rate"], 0.0, "{cc}");
+    assert_eq!(cc["spec"]["by"], "payer", "{cc}");
+    let dn = s.get("/api/v1/reports/denials", Some(&ro)).await.json();
+    assert_eq!(dn["report"]["total"]["denial_rate"], 1.0, "{dn}");
+    assert!(
+        dn["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["reason"].as_str().is_some_and(|r| r.ends_with("-197")) && r["claims"] == 1),
+        "{dn}"
+    );
+    // the service date is 2026-03-02: outside a period in 2025
+    let none = s
+        .get(
+            "/api/v1/reports/clean-claims?from=2025-01-01&to=2025-12-31",
+            Some(&ro),
+        )
+        .await
+        .json();
+    assert_eq!(none["total"]["claims"], 0, "{none}");
+    // the denied claim (165.00, nothing paid) stays open: the whole A/R,
+    // over 120 days old by 2030
+    let ar = s
+        .get("/api/v1/reports/ar?as_of=2030-01-01", Some(&ro))
+        .await
+        .json();
+    assert_eq!(ar["total"]["open_claims"], 1, "{ar}");
+    assert_eq!(ar["total"]["open_balance_cents"], 16500, "{ar}");
+    assert_eq!(ar["total"]["aging_claims"], json!([0, 0, 0, 0, 1]), "{ar}");
+    assert_eq!(ar["total"]["net_collection_rate"], 0.0, "{ar}");
+    let drift = s.get("/api/v1/reports/drift", Some(&ro)).await.json();
+    assert!(!drift["weeks"].as_array().unwrap().is_empty(), "{drift}");
+    assert!(drift["method"].as_str().unwrap().contains("z"), "{drift}");
+    // charts
+    for p in [
+        "/api/v1/reports/clean-claims?by=month&format=svg",
+        "/api/v1/reports/denials?format=svg",
+        "/api/v1/reports/ar?format=svg",
+        "/api/v1/reports/gold-card?format=svg",
+        "/api/v1/reports/drift?format=svg",
+    ] {
+        let r = s.get(p, Some(&ro)).await;
+        assert_eq!(r.status, StatusCode::OK, "{p}: {}", r.text());
+        assert_eq!(r.content_type(), "image/svg+xml", "{p}");
+        assert!(r.text().starts_with("<svg"), "{p}: {}", r.text());
+    }
+    // bad parameters are named
+    for (p, field) in [
+        ("/api/v1/reports/clean-claims?by=colour", "by"),
+        ("/api/v1/reports/denials?from=2026-13-01", "from"),
+        ("/api/v1/reports/ar?basis=paid", "basis"),
+        ("/api/v1/reports/ar?from=2026-05-01&to=2026-04-01", "to"),
+        ("/api/v1/reports/dashboard?as_of=yesterday", "as_of"),
+        ("/api/v1/reports/drift?format=pdf", "format"),
+    ] {
+        let pr = s
+            .get(p, Some(&ro))
+            .await
+            .problem(StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(pr["errors"][0]["field"], field, "{p}: {pr}");
+    }
+    s.get("/api/v1/reports/ar", None)
+        .await
+        .problem(StatusCode::UNAUTHORIZED);
+
+    // the prior-authorisation register feeds the gold card: five approved
+    // requests in the window of the 2026-07-01 evaluation, one pending after
+    let pa = |day: &str, approved: Option<bool>| {
+        json!({"payer": "ACME", "program": "TX", "provider": "1234567893", "code": "72148",
+               "requested_on": day, "decided_on": approved.map(|_| "2026-02-20"), "approved": approved})
+    };
+    s.post(
+        "/api/v1/prior-auths",
+        Some(&ro),
+        &pa("2026-02-01", Some(true)),
+    )
+    .await
+    .problem(StatusCode::FORBIDDEN);
+    for d in 1..=5 {
+        let r = s
+            .post(
+                "/api/v1/prior-auths",
+                Some(&bill),
+                &pa(&format!("2026-02-0{d}"), Some(true)),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    }
+    let pending = s
+        .post("/api/v1/prior-auths", Some(&bill), &pa("2026-07-10", None))
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    let half = json!({"payer": "ACME", "program": "TX", "provider": "1234567893", "code": "72148",
+                      "requested_on": "2026-07-10", "decided_on": "2026-07-11"});
+    let pr = s
+        .post("/api/v1/prior-auths", Some(&bill), &half)
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(pr["errors"][0]["field"], "decided_on", "{pr}");
+    let list = s.get("/api/v1/prior-auths", Some(&ro)).await.json();
+    assert_eq!(list.as_array().unwrap().len(), 6, "{list}");
+    let d = s
+        .get("/api/v1/reports/dashboard?as_of=2026-07-15", Some(&ro))
+        .await
+        .json();
+    assert_eq!(d["as_of"], "2026-07-15", "{d}");
+    let g = &d["gold_card"][0];
+    assert_eq!(
+        (
+            &g["payer"],
+            &g["program"],
+            &g["status"],
+            &g["decisions"],
+            &g["approval_rate"]
+        ),
+        (
+            &json!("ACME"),
+            &json!("TX"),
+            &json!("exempt"),
+            &json!(5),
+            &json!(1.0)
+        ),
+        "{d}"
+    );
+    assert_eq!(g["projected_status"], "insufficient_data", "{d}");
+    assert_eq!(g["next_evaluation"], "2027-01-01", "{d}");
+    let gc = s
+        .get("/api/v1/reports/gold-card?as_of=2026-07-15", Some(&ro))
+        .await
+        .json();
+    assert_eq!(gc["standings"][0]["projected"]["pending"], 1, "{gc}");
+    // the payer's decision on the pending one; a second decision conflicts
+    let decision = format!("/api/v1/prior-auths/{pending}/decision");
+    let body = json!({"approved": false, "decided_on": "2026-07-12"});
+    let r = s.post(&decision, Some(&bill), &body).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["approved"], false);
+    s.post(&decision, Some(&bill), &body)
+        .await
+        .problem(StatusCode::CONFLICT);
+    s.post("/api/v1/prior-auths/999999/decision", Some(&bill), &body)
+        .await
+        .problem(StatusCode::NOT_FOUND);
+    let gc = s
+        .get("/api/v1/reports/gold-card?as_of=2026-07-15", Some(&ro))
+        .await
+        .json();
+    let proj = &gc["standings"][0]["projected"];
+    assert_eq!(
+        (&proj["denied"], &proj["pending"]),
+        (&json!(1), &json!(0)),
+        "{gc}"
+    );
 }

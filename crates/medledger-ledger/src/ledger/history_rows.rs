@@ -129,6 +129,7 @@ pub struct PriorAuthRecord {
 
 /// A new prior-authorisation request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewPriorAuth {
     /// Payer.
     pub payer: String,

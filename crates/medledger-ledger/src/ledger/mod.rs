@@ -12,7 +12,6 @@ pub mod history_rows;
 mod keyring;
 mod packet;
 pub mod policy;
-mod reports;
 mod review;
 pub mod roles;
 mod users;
@@ -29,10 +28,6 @@ pub use encounters::{
 pub use keyring::RotationReport;
 pub use packet::{AuditPacket, PacketCode, render_packet_html};
 pub use policy::{HccLookup, HccMap, ReviewPolicy, ReviewReason};
-pub use reports::{
-    AgreementPeriod, CleanClaimPeriod, Dashboard, DenialGroup, GOLD_CARD_MIN_CLAIMS,
-    GOLD_CARD_RATE, GoldCardStanding,
-};
 pub use review::{
     DecisionInput, DecisionOutcome, DecisionRecord, FinalCode, Finalised, RejectReason, ReviewStats,
 };

@@ -11,6 +11,7 @@ pub mod coding;
 pub mod encounters;
 pub mod fhir;
 pub mod health;
+pub mod prior_auths;
 pub mod reports;
 
 use axum::http::{HeaderValue, StatusCode, header};
@@ -33,6 +34,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(claims::routes())
         .merge(audit::routes())
         .merge(reports::routes())
+        .merge(prior_auths::routes())
         .merge(fhir::routes())
         .merge(admin::routes())
 }
