@@ -227,6 +227,8 @@ pub struct Candidate {
     /// Share of the history's final codes in this code's category that
     /// were this very code (how the history's coders pick the subcode).
     pub category_share: f64,
+    /// Every mention is a learned phrase inside a longer match of another code.
+    pub nested: bool,
 }
 
 pub const FEATURES: &[&str] = &[
@@ -295,6 +297,7 @@ pub const FEATURES: &[&str] = &[
     "ln_doc_dictionary_candidates",
     "ln_category_siblings",
     "category_share",
+    "nested",
 ];
 
 /// The 3-character category of a code key (the whole key when shorter).
@@ -366,6 +369,7 @@ pub fn features(c: &Candidate, e: &Entry, model: Option<&Model>) -> Vec<f64> {
     f.push((1.0 + f64::from(c.doc_candidates.1)).ln() / 4.0);
     f.push((1.0 + f64::from(c.siblings)).ln());
     f.push(c.category_share);
+    f.push(b(c.nested));
     f
 }
 
@@ -1236,6 +1240,7 @@ impl<'e> Coder<'e> {
                 doc_candidates: (0, 0),
                 siblings: 0,
                 category_share: 0.0,
+                nested: false,
             });
         }
     }
@@ -1437,6 +1442,7 @@ impl<'e> Coder<'e> {
             doc_candidates: (0, 0),
             siblings: 0,
             category_share: 0.0,
+            nested: ms.iter().all(|&i| mentions[i as usize].nested),
         }
     }
 

@@ -112,6 +112,11 @@ pub struct Mention {
     pub optional_found: u32,
     /// Set when a longer match in the same sentence covers these tokens.
     pub subsumed_by: Option<u32>,
+    /// A learned phrase inside a longer match of another code: kept as a
+    /// mention of its own (a history may code the head word separately,
+    /// as CodiEsp codes "enfermedad" in "enfermedad de Crohn"); the
+    /// re-ranker sees that it is nested.
+    pub nested: bool,
 }
 
 impl Mention {
@@ -205,7 +210,7 @@ pub fn find_mentions(note: &Annotated, dict: &Dictionary, scratch: &mut Scratch)
                 }
             }
         }
-        mark_subsumed(&mut out[first..], first as u32);
+        mark_subsumed(&mut out[first..], first as u32, dict);
     }
     scratch.pairs = pairs_buf;
     out
@@ -294,6 +299,7 @@ fn match_entry(
         window,
         optional_found,
         subsumed_by: None,
+        nested: false,
     })
 }
 
@@ -302,13 +308,22 @@ fn is_strict_subset(a: &[u32], b: &[u32]) -> bool {
 }
 
 /// Marks mentions whose tokens are a strict subset of another mention's in
-/// the same sentence (the longer, more specific term wins).
-fn mark_subsumed(ms: &mut [Mention], base: u32) {
+/// the same sentence (the longer, more specific term wins), except a
+/// learned phrase inside a longer match of another code, which stays a
+/// mention marked [`Mention::nested`].
+fn mark_subsumed(ms: &mut [Mention], base: u32, dict: &Dictionary) {
     let n = ms.len();
     for i in 0..n {
+        let ei = &dict.entries[ms[i].entry as usize];
+        let learned = ei.source == dict::TermSource::Learned;
         let mut by: Option<(usize, u32)> = None;
+        let mut nested = false;
         for j in 0..n {
             if i != j && is_strict_subset(&ms[i].tokens, &ms[j].tokens) {
+                if learned && dict.entries[ms[j].entry as usize].key != ei.key {
+                    nested = true;
+                    continue;
+                }
                 let len = ms[j].tokens.len();
                 if by.is_none_or(|(l, _)| len > l) {
                     by = Some((len, base + j as u32));
@@ -316,5 +331,6 @@ fn mark_subsumed(ms: &mut [Mention], base: u32) {
             }
         }
         ms[i].subsumed_by = by.map(|(_, j)| j);
+        ms[i].nested = nested && ms[i].subsumed_by.is_none();
     }
 }

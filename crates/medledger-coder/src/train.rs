@@ -167,10 +167,21 @@ fn parts(
             )
         })
         .collect();
-    let mut learned_terms = model::mine_terms(&mining, opts.min_support, opts.min_precision, 3);
-    if idx.iter().any(|&i| !notes[i].positions.is_empty()) {
-        // Evidence positions localise the association to a sentence: far
-        // sharper than document-level co-occurrence.
+    // The sharpest evidence the history has decides where phrases come
+    // from. Evidence spans name the words the coder coded: phrases mined
+    // from them alone (co-occurrence in the span's sentence or the note
+    // would add the note's other words — doses, ages, drug names — as
+    // spurious phrases for the code). Without spans, evidence positions
+    // localise the association to a sentence; without either, the note's
+    // codes and phrases co-occur at document level.
+    let has_spans = idx.iter().any(|&i| !notes[i].spans.is_empty());
+    let has_positions = idx.iter().any(|&i| !notes[i].positions.is_empty());
+    let mut learned_terms = if has_spans {
+        span_terms(notes, sents, idx, opts)
+    } else {
+        model::mine_terms(&mining, opts.min_support, opts.min_precision, 3)
+    };
+    if !has_spans && has_positions {
         let local: Vec<model::LocalDoc> = idx
             .iter()
             .map(|&i| model::LocalDoc {
@@ -185,24 +196,6 @@ fn parts(
         let extra = model::mine_local_terms(&local, 1, opts.min_support, opts.min_precision, 3);
         let mut by: FxHashMap<(Vec<String>, String), model::LearnedTerm> = FxHashMap::default();
         for t in learned_terms.into_iter().chain(extra) {
-            let k = (t.concepts.clone(), t.code.clone());
-            match by.get(&k) {
-                Some(old) if old.weight >= t.weight => {}
-                _ => {
-                    by.insert(k, t);
-                }
-            }
-        }
-        learned_terms = by.into_values().collect();
-        learned_terms.sort_by(|a, b| a.concepts.cmp(&b.concepts).then(a.code.cmp(&b.code)));
-    }
-    if idx.iter().any(|&i| !notes[i].spans.is_empty()) {
-        // Evidence spans name the words themselves: the sharpest source.
-        let mut by: FxHashMap<(Vec<String>, String), model::LearnedTerm> = FxHashMap::default();
-        for t in learned_terms
-            .into_iter()
-            .chain(span_terms(notes, sents, idx, opts))
-        {
             let k = (t.concepts.clone(), t.code.clone());
             match by.get(&k) {
                 Some(old) if old.weight >= t.weight => {}

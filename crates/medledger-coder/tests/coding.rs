@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use medledger_coder::coder::{Encounter, Flag, Setting};
-use medledger_coder::train::{CodedNote, LearnOptions, learn};
+use medledger_coder::train::{CodedNote, CodedSpan, LearnOptions, learn};
 use medledger_coder::{Coder, CoderError, CodingResult, Scratch};
 use medledger_codesets::engine::Validation;
 use medledger_codesets::{Engine, InstallOptions, NoProgress};
@@ -327,6 +327,80 @@ fn learning_from_coded_history_adds_terms_and_records_its_policy() {
         .expect("code");
     assert_eq!(r.model.as_deref(), Some(m.version.as_str()));
     assert!(codes(&r).contains(&"N23".to_string()), "{:?}", codes(&r));
+}
+
+#[test]
+fn evidence_spans_are_the_only_phrase_source_and_nested_head_words_stay_codable() {
+    // A history whose coders, like CodiEsp's, code the head word "disease"
+    // (R69) apart from the disease it is part of (Crohn disease, K50.90),
+    // with a dose in every note that no coder ever marked.
+    let span = |text: &str, code: &str, part: &str| {
+        let start = text.find(part).expect("part of the text");
+        CodedSpan {
+            code: code.into(),
+            start,
+            end: start + part.len(),
+        }
+    };
+    let mut notes = Vec::new();
+    for i in 0..40 {
+        let (text, codes, spans) = if i % 2 == 0 {
+            let t = format!("Patient {i} has Crohn disease, on 40 mg prednisone daily.");
+            let sp = vec![
+                span(&t, "K50.90", "Crohn disease"),
+                span(&t, "R69", "disease"),
+            ];
+            (t, vec!["K50.90".to_string(), "R69".into()], sp)
+        } else {
+            let t = format!("Patient {i} has a cough, given 40 mg dextromethorphan.");
+            let sp = vec![span(&t, "R05.9", "cough")];
+            (t, vec!["R05.9".to_string()], sp)
+        };
+        notes.push(CodedNote {
+            id: i.to_string(),
+            text,
+            codes,
+            positions: Vec::new(),
+            spans,
+        });
+    }
+    let m = learn(engine(), &notes, &LearnOptions::default(), &|_, _| {}).expect("learn");
+    let terms: Vec<(String, String)> = m
+        .learned_terms
+        .iter()
+        .map(|t| (t.concepts.join(" "), t.code.clone()))
+        .collect();
+    assert!(
+        terms.contains(&("diseas".into(), "R69".into())),
+        "{terms:?}"
+    );
+    assert!(
+        terms.iter().any(|(p, c)| c == "R059" && p == "cough"),
+        "{terms:?}"
+    );
+    // the dose co-occurs with every code, but no span ever named it
+    assert!(
+        terms
+            .iter()
+            .all(|(p, _)| !p.contains("mg") && !p.contains("40")),
+        "{terms:?}"
+    );
+    // "disease" inside "Crohn disease" is its own mention of R69
+    let c = Coder::new(engine(), None, Some(m)).expect("coder with model");
+    let text = "Crohn disease since 2019.";
+    let r = c
+        .code("n", text, &Encounter::default(), &mut Scratch::default())
+        .expect("code");
+    check_invariants(text, &r);
+    assert!(codes(&r).contains(&"K50.90".to_string()), "{:?}", codes(&r));
+    let r69 = r
+        .suggestions
+        .iter()
+        .chain(&r.candidates)
+        .find(|s| s.code == "R69")
+        .expect("R69 proposed from the nested head word");
+    assert_eq!(r69.evidence[0].text, "disease");
+    assert_eq!((r69.evidence[0].start, r69.evidence[0].end), (6, 13));
 }
 
 proptest! {
