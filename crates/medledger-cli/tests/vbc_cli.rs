@@ -146,11 +146,38 @@ Vitals: BMI 33.1.\n";
 fn meat_needs_an_hcc_map_and_reports_support() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let note = write(tmp.path(), "visit.txt", NOTE);
-    let out = medledger(data(), &["vbc", "meat", s(&note), "--no-model"]);
+    // a data directory without installed code sets has no HCC tables
+    let empty = tempfile::tempdir().expect("tempdir");
+    let out = medledger(empty.path(), &["vbc", "meat", s(&note), "--no-model"]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("no HCC map installed"), "{err}");
+    // an unknown model or a year the installed tables do not map
+    let out = medledger(
+        data(),
+        &["vbc", "meat", s(&note), "--no-model", "--hcc-model", "V99"],
+    );
+    assert!(!out.status.success());
+    let out = medledger(
+        data(),
+        &["vbc", "meat", s(&note), "--no-model", "--hcc-year", "1999"],
+    );
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--hcc-year 1999"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
+    // the installed CMS-HCC tables, and the same answer from the CSV map
+    let installed = json(&medledger(
+        data(),
+        &["--json", "vbc", "meat", s(&note), "--no-model"],
+    ));
+    assert_eq!(
+        installed["hcc_model"],
+        "CMS-HCC Model V28 (payment year 2026, installed tables)"
+    );
     let v = json(&medledger(
         data(),
         &[
@@ -164,6 +191,18 @@ fn meat_needs_an_hcc_map_and_reports_support() {
         ],
     ));
     assert_eq!(v["hcc_model"], "CMS-HCC Model V28");
+    // the same diagnoses, HCCs and MEAT elements either way (only the
+    // model's wording differs)
+    let strip = |v: &Value| {
+        let mut r = v["results"].clone();
+        for x in r.as_array_mut().expect("results") {
+            for h in x["hccs"].as_array_mut().expect("hccs") {
+                h["model"] = Value::Null;
+            }
+        }
+        r
+    };
+    assert_eq!(strip(&installed), strip(&v), "{installed}\n{v}");
     let results = v["results"].as_array().expect("results");
     let dm = results
         .iter()
@@ -195,8 +234,9 @@ fn gaps_from_note_observations_and_prior_year() {
         "prior.json",
         r#"[{"code":"I50.9","date":"2025-04-02"}]"#,
     );
+    let empty = tempfile::tempdir().expect("tempdir");
     let out = medledger(
-        data(),
+        empty.path(),
         &[
             "vbc",
             "gaps",
@@ -208,6 +248,29 @@ fn gaps_from_note_observations_and_prior_year() {
     );
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no HCC map installed"));
+    // the installed tables carry the chronic flags: I50.9 (HCC 226) is a
+    // recapture gap without --hcc-map or --hcc-chronic
+    let v = json(&medledger(
+        data(),
+        &[
+            "--json",
+            "vbc",
+            "gaps",
+            s(&note),
+            "--no-model",
+            "--dos",
+            "2026-03-01",
+            "--prior-year",
+            s(&prior),
+        ],
+    ));
+    let kinds: Vec<&str> = v["gaps"]
+        .as_array()
+        .expect("gaps")
+        .iter()
+        .filter_map(|g| g["kind"].as_str())
+        .collect();
+    assert!(kinds.contains(&"recapture"), "{v}");
 
     let v = json(&medledger(
         data(),

@@ -131,6 +131,8 @@ struct SentenceConcepts<'a> {
     pairs: &'a [(u32, u32)],
     slots: &'a [(u32, u32, u32)],
     stamp: u32,
+    /// Tokens just after "without"/"no", sorted.
+    excluded: &'a [u32],
 }
 
 impl SentenceConcepts<'_> {
@@ -181,10 +183,26 @@ pub fn find_mentions(note: &Annotated, dict: &Dictionary, scratch: &mut Scratch)
             }
             i = j;
         }
+        // Tokens right after "without"/"no" ("without complications"):
+        // such a word does not count as an entry's optional concept found,
+        // or "with other specified complication" would outrank "without
+        // complications".
+        let excluded: Vec<u32> = s
+            .tokens
+            .clone()
+            .filter(|&t| {
+                (t.saturating_sub(2)..t).any(|p| {
+                    p >= s.tokens.start
+                        && matches!(note.tokens[p].lower.as_str(), "without" | "no" | "w/o")
+                })
+            })
+            .map(|t| t as u32)
+            .collect();
         let sc = SentenceConcepts {
             pairs,
             slots: &scratch.slots,
             stamp,
+            excluded: &excluded,
         };
         let signature = sc
             .pairs
@@ -284,7 +302,7 @@ fn match_entry(
             .positions(o)
             .iter()
             .map(|x| x.1)
-            .find(|t| *t + 3 >= lo && *t <= hi + 3)
+            .find(|t| *t + 3 >= lo && *t <= hi + 3 && sc.excluded.binary_search(t).is_err())
         {
             optional_found += 1;
             toks.push(t);

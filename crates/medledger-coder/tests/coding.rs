@@ -415,6 +415,20 @@ proptest! {
 }
 
 #[test]
+fn without_complications_is_not_read_as_with_a_complication() {
+    // "complications" after "without" is not the optional word of "Type 2
+    // diabetes mellitus with other specified complication" (E11.69).
+    for text in [
+        "Assessment: Type 2 diabetes mellitus without complications, stable.",
+        "Type 2 diabetes, no complications.",
+    ] {
+        let c = codes(&code(text));
+        assert!(c.contains(&"E11.9".to_string()), "{text}: {c:?}");
+        assert!(!c.iter().any(|x| x == "E11.69"), "{text}: {c:?}");
+    }
+}
+
+#[test]
 fn symptoms_integral_to_a_confirmed_diagnosis_are_not_coded() {
     let r = code("Abdominal pain due to acute appendicitis.");
     let c = codes(&r);
