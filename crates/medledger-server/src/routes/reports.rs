@@ -124,6 +124,25 @@ where
     }
 }
 
+/// A report over the claims history: scope and format from the query, the
+/// history from the ledger, the figures off the request threads.
+async fn history_report<R, F, C>(
+    st: &AppState,
+    auth: &Auth,
+    q: &ReportQuery,
+    compute: F,
+    chart: C,
+) -> Result<Response, ApiError>
+where
+    R: serde::Serialize + Send + 'static,
+    F: FnOnce(&AppState, &History, &Spec) -> Result<R, ApiError> + Send + 'static,
+    C: FnOnce(&R) -> Chart,
+{
+    let (spec, format) = (q.spec()?, q.format()?);
+    let h = history(st, auth).await?;
+    answer(st, format, move |st| compute(st, &h, &spec), chart).await
+}
+
 const JSON_OR_SVG: &str = "The report (JSON), or its bar chart with format=svg (image/svg+xml)";
 
 /// The dashboard of the caller's organisation: clean-claim rate per month,
@@ -165,12 +184,11 @@ pub async fn clean_claims(
     auth: Auth,
     Query(q): Query<ReportQuery>,
 ) -> Result<Response, ApiError> {
-    let (spec, format) = (q.spec()?, q.format()?);
-    let h = history(&st, &auth).await?;
-    answer(
+    history_report(
         &st,
-        format,
-        move |_| Ok(metrics::clean_claims(&h, &spec)),
+        &auth,
+        &q,
+        |_, h, spec| Ok(metrics::clean_claims(h, spec)),
         chart::clean_claims_chart,
     )
     .await
@@ -190,12 +208,11 @@ pub async fn denials(
     auth: Auth,
     Query(q): Query<ReportQuery>,
 ) -> Result<Response, ApiError> {
-    let (spec, format) = (q.spec()?, q.format()?);
-    let h = history(&st, &auth).await?;
-    answer(
+    history_report(
         &st,
-        format,
-        move |_| Ok(metrics::denials(&h, &spec)),
+        &auth,
+        &q,
+        |_, h, spec| Ok(metrics::denials(h, spec)),
         chart::denials_chart,
     )
     .await
@@ -216,12 +233,11 @@ pub async fn ar(
     auth: Auth,
     Query(q): Query<ReportQuery>,
 ) -> Result<Response, ApiError> {
-    let (spec, format) = (q.spec()?, q.format()?);
-    let h = history(&st, &auth).await?;
-    answer(
+    history_report(
         &st,
-        format,
-        move |_| Ok(metrics::ar(&h, &spec)),
+        &auth,
+        &q,
+        |_, h, spec| Ok(metrics::ar(h, spec)),
         chart::ar_chart,
     )
     .await
@@ -243,12 +259,11 @@ pub async fn gold_card(
     auth: Auth,
     Query(q): Query<ReportQuery>,
 ) -> Result<Response, ApiError> {
-    let (spec, format) = (q.spec()?, q.format()?);
-    let h = history(&st, &auth).await?;
-    answer(
+    history_report(
         &st,
-        format,
-        move |st| Ok(goldcard::gold_card(&h, &st.programs, spec.as_of)?),
+        &auth,
+        &q,
+        |st, h, spec| Ok(goldcard::gold_card(h, &st.programs, spec.as_of)?),
         chart::gold_card_chart,
     )
     .await
