@@ -161,6 +161,8 @@ pub struct Timing {
 /// The bench result.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct BenchReport {
+    /// Where the history came from (`simulator`, `bench generator`).
+    pub source: String,
     /// Lines in the history.
     pub lines: usize,
     /// Claims in the history.
@@ -190,6 +192,12 @@ pub fn run(lines: usize) -> Result<BenchReport> {
     let t = Instant::now();
     let h = synthetic(lines, 42);
     let generate_millis = t.elapsed().as_secs_f64() * 1e3;
+    run_on(&h, "bench generator", generate_millis)
+}
+
+/// Times every report over a history built elsewhere (the claims-history
+/// simulator of `medledger-denials`, a file) in `generate_millis`.
+pub fn run_on(h: &History, source: &str, generate_millis: f64) -> Result<BenchReport> {
     let as_of = h.claims.last().map_or(0, |c| c.submitted);
     let mut timings = Vec::new();
     let mut time = |name: &str, f: &mut dyn FnMut() -> Result<usize>| -> Result<()> {
@@ -220,20 +228,21 @@ pub fn run(lines: usize) -> Result<BenchReport> {
             ..Spec::all(as_of)
         };
         time(&format!("clean-claims --by {by:?}"), &mut || {
-            Ok(clean_claims(&h, &spec).groups.len())
+            Ok(clean_claims(h, &spec).groups.len())
         })?;
         time(&format!("denials --by {by:?}"), &mut || {
-            Ok(denials(&h, &spec).report.groups.len())
+            Ok(denials(h, &spec).report.groups.len())
         })?;
         time(&format!("ar --by {by:?}"), &mut || {
-            Ok(ar(&h, &spec).groups.len())
+            Ok(ar(h, &spec).groups.len())
         })?;
     }
     time("gold-card", &mut || {
-        Ok(gold_card(&h, &Config::default(), as_of)?.standings.len())
+        Ok(gold_card(h, &Config::default(), as_of)?.standings.len())
     })?;
     let total_millis = total.elapsed().as_secs_f64() * 1e3;
     Ok(BenchReport {
+        source: source.to_owned(),
         lines: h.lines.len(),
         claims: h.claims.len(),
         generate_millis,
@@ -256,7 +265,7 @@ mod tests {
         assert_eq!(a.claims, b.claims);
         assert!(crate::load::validate(&a).is_ok());
         let r = run(5_000).unwrap();
-        assert_eq!(r.lines, 5_000);
+        assert_eq!((r.lines, r.source.as_str()), (5_000, "bench generator"));
         assert_eq!(r.timings.len(), 16);
     }
 }

@@ -75,11 +75,15 @@ pub enum ReportCmd {
         #[command(subcommand)]
         cmd: PriorAuthCmd,
     },
-    /// Time every report over a synthetic history (bench generator, not the simulator).
+    /// Time every report over a generated claims history: the denial
+    /// simulator's practice (default) or the plain bench generator.
     Bench {
-        /// Service lines to generate.
+        /// Service lines to generate (at least this many: the simulator makes whole claims).
         #[arg(long, default_value_t = 10_000_000)]
         lines: usize,
+        /// `simulator` (medledger-denials' practice, its default settings) or `synthetic`.
+        #[arg(long, default_value = "simulator")]
+        generator: String,
     },
 }
 
@@ -462,11 +466,19 @@ pub fn report(cmd: &ReportCmd, data_dir: &Path, ledger: &LedgerOpts, json: bool)
             })
         }
         ReportCmd::PriorAuth { cmd } => prior_auth(cmd, data_dir, ledger, json),
-        ReportCmd::Bench { lines } => {
+        ReportCmd::Bench { lines, generator } => {
             if *lines == 0 {
                 bail!("--lines must be at least 1");
             }
-            let r = bench::run(*lines)?;
+            let r = match generator.as_str() {
+                "synthetic" => bench::run(*lines)?,
+                "simulator" => {
+                    let t = std::time::Instant::now();
+                    let h = simulated(*lines)?;
+                    bench::run_on(&h, "simulator", t.elapsed().as_secs_f64() * 1e3)?
+                }
+                other => bail!("--generator {other:?}: expected simulator or synthetic"),
+            };
             emit(&r, json, || {
                 let rows: Vec<Vec<String>> = r
                     .timings
@@ -480,9 +492,10 @@ pub fn report(cmd: &ReportCmd, data_dir: &Path, ledger: &LedgerOpts, json: bool)
                     })
                     .collect();
                 format!(
-                    "{} lines, {} claims (bench generator, {:.0} ms), {} threads\n{}\nall reports: {:.0} ms; peak RSS {}",
+                    "{} lines, {} claims ({}, {:.0} ms), {} threads\n{}\nall reports: {:.0} ms; peak RSS {}",
                     r.lines,
                     r.claims,
+                    r.source,
                     r.generate_millis,
                     r.threads,
                     table(&["report", "ms", "lines/s"], &rows),
@@ -494,6 +507,29 @@ pub fn report(cmd: &ReportCmd, data_dir: &Path, ledger: &LedgerOpts, json: bool)
                 )
             })
         }
+    }
+}
+
+/// A simulated history of at least `lines` service lines: the simulator's
+/// default practice, with the claim count scaled from a small pilot run's
+/// lines per claim.
+fn simulated(lines: usize) -> Result<History> {
+    use medledger_denials::sim::{SimConfig, simulate};
+    let pilot = simulate(&SimConfig {
+        claims: 20_000,
+        ..SimConfig::default()
+    })?;
+    let per_claim = (pilot.lines.len() as f64 / pilot.claims.len().max(1) as f64).max(1.0);
+    let mut claims = ((lines as f64 / per_claim) * 1.01).ceil() as usize + 1;
+    loop {
+        let h = simulate(&SimConfig {
+            claims,
+            ..SimConfig::default()
+        })?;
+        if h.lines.len() >= lines {
+            return Ok(h);
+        }
+        claims += ((lines - h.lines.len()) as f64 / per_claim).ceil() as usize + 1;
     }
 }
 

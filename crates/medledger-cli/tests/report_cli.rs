@@ -119,9 +119,18 @@ fn bench_command_times_every_report() {
     let v = run(
         tmp.path(),
         &[],
-        &["report", "bench", "--lines", "50000", "--json"],
+        &[
+            "report",
+            "bench",
+            "--lines",
+            "50000",
+            "--generator",
+            "synthetic",
+            "--json",
+        ],
     );
     assert_eq!(v["lines"], 50_000);
+    assert_eq!(v["source"], "bench generator");
     assert_eq!(v["timings"].as_array().unwrap().len(), 16);
     assert!(v["peak_rss_bytes"].as_u64().unwrap() > 0);
 }
@@ -394,4 +403,24 @@ CLP*{pcn}*1*{}*80*20*12*PAYERCLAIM1~CAS*CO*45*{}~CAS*PR*2*20~NM1*QC*1*TEST*CLAIM
         .concat(),
     );
     assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("line 2"));
+}
+
+#[test]
+fn report_bench_times_every_report_over_simulated_claims() {
+    let d = data();
+    let v = json(&medledger(
+        d,
+        &["--json", "report", "bench", "--lines", "20000"],
+    ));
+    assert_eq!(v["source"], "simulator", "{v}");
+    let lines = v["lines"].as_u64().unwrap();
+    // whole claims: at least the lines asked for, a few percent more at most
+    assert!((20_000..21_000).contains(&lines), "{v}");
+    assert!(v["claims"].as_u64().unwrap() < lines, "{v}");
+    let timings = v["timings"].as_array().unwrap();
+    assert_eq!(timings.len(), 16, "{v}");
+    assert!(timings.iter().all(|t| t["millis"].as_f64().unwrap() >= 0.0));
+    let out = medledger(d, &["report", "bench", "--generator", "lottery"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("expected simulator or synthetic"));
 }
