@@ -127,7 +127,7 @@ export async function renderDashboard(root) {
               h(
                 "p",
                 {},
-                `Total A/R ${money(arTotal.open_balance_cents / 100)} over ${arTotal.open_claims} open claims; `,
+                `Total A/R ${money(arTotal.open_balance_cents / 100)} over ${arTotal.open_claims} open claim${arTotal.open_claims === 1 ? "" : "s"}; `,
                 `${Number(arTotal.days_in_ar).toFixed(1)} days in A/R; net collection rate ${pct(arTotal.net_collection_rate, 1)}.`,
               ),
               barChart({
