@@ -18,6 +18,8 @@ use crate::goldcard::{Config, Status, gold_card};
 use crate::history::{Day, History, date};
 use crate::metrics::{clean_claims, denials};
 use crate::spec::{DateBasis, GroupBy, Spec};
+use crate::stats::ratio;
+use medledger_x12::format_cents;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -110,16 +112,6 @@ pub struct Dashboard {
     pub agreement: Vec<AgreementPeriod>,
 }
 
-fn dollars(cents: i64) -> String {
-    let sign = if cents < 0 { "-" } else { "" };
-    let c = cents.unsigned_abs();
-    format!("{sign}{}.{:02}", c / 100, c % 100)
-}
-
-fn ratio(a: u64, b: u64) -> f64 {
-    if b == 0 { 0.0 } else { a as f64 / b as f64 }
-}
-
 /// The dashboard over a history and the engine's observations.
 pub fn dashboard(
     h: &History,
@@ -167,7 +159,7 @@ pub fn dashboard(
             payer: Some(g.key.clone()),
             count: g.denied,
             share: ratio(g.denied, denied_total),
-            amount: Some(dollars(g.denied_charge_cents)),
+            amount: Some(format_cents(g.denied_charge_cents)),
         })
         .collect();
     denials_by_payer.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.payer.cmp(&b.payer)));
@@ -308,6 +300,5 @@ mod tests {
             ),
             ("2026-02", 1, 0.0)
         );
-        assert_eq!(dollars(-1205), "-12.05");
     }
 }

@@ -115,6 +115,15 @@ impl Config {
         Ok(c)
     }
 
+    /// Reads, parses and validates a TOML configuration file.
+    pub fn from_file(path: &std::path::Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|source| AnalyticsError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::from_toml(&path.display().to_string(), &text)
+    }
+
     /// The program for a payer and program name.
     pub fn lookup(&self, payer: &str, program: &str) -> Program {
         self.program

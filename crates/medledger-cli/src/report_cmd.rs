@@ -13,6 +13,7 @@ use medledger_analytics::metrics::{ar, clean_claims, denials};
 use medledger_analytics::spec::Spec;
 use medledger_analytics::{bench, drift, load};
 use medledger_ledger::ledger::history_rows::NewPriorAuth;
+use medledger_x12::format_cents;
 
 use crate::ledger_cmd::{LedgerOpts, open_ledger, principal};
 
@@ -169,15 +170,6 @@ fn pct(x: f64) -> String {
     format!("{:.1}%", x * 100.0)
 }
 
-fn dollars(c: i64) -> String {
-    format!(
-        "{}{}.{:02}",
-        if c < 0 { "-" } else { "" },
-        c.unsigned_abs() / 100,
-        c.unsigned_abs() % 100
-    )
-}
-
 /// A plain text table: header, then rows, columns padded.
 fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     let mut w: Vec<usize> = header.iter().map(|h| h.len()).collect();
@@ -272,7 +264,7 @@ pub fn report(cmd: &ReportCmd, data_dir: &Path, ledger: &LedgerOpts, json: bool)
                             g.adjudicated.to_string(),
                             g.denied.to_string(),
                             pct(g.denial_rate),
-                            dollars(g.denied_charge_cents),
+                            format_cents(g.denied_charge_cents),
                         ]
                     })
                     .collect();
@@ -312,12 +304,12 @@ pub fn report(cmd: &ReportCmd, data_dir: &Path, ledger: &LedgerOpts, json: bool)
                     .map(|g| {
                         let mut v = vec![
                             g.key.clone(),
-                            dollars(g.open_balance_cents),
+                            format_cents(g.open_balance_cents),
                             format!("{:.1}", g.days_in_ar),
                             format!("{:.1}", g.avg_days_to_close),
                             pct(g.net_collection_rate),
                         ];
-                        v.extend(g.aging_cents.iter().map(|&c| dollars(c)));
+                        v.extend(g.aging_cents.iter().map(|&c| format_cents(c)));
                         v
                     })
                     .collect();
@@ -341,11 +333,7 @@ pub fn report(cmd: &ReportCmd, data_dir: &Path, ledger: &LedgerOpts, json: bool)
         ReportCmd::GoldCard { args, config } => {
             let spec = spec_of(args)?;
             let cfg = match config {
-                Some(p) => {
-                    let text = std::fs::read_to_string(p)
-                        .with_context(|| format!("reading {}", p.display()))?;
-                    Config::from_toml(&p.display().to_string(), &text)?
-                }
+                Some(p) => Config::from_file(p)?,
                 None => Config::default(),
             };
             let h = load_history(args, data_dir, ledger, json)?;

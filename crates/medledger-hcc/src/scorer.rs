@@ -494,6 +494,11 @@ impl Scorer {
             .collect()
     }
 
+    /// Whether the model flags the HCC as a chronic condition.
+    pub fn is_chronic(&self, cc: u16) -> bool {
+        self.chronic.get(usize::from(cc)).copied().unwrap_or(false)
+    }
+
     /// Label of an HCC.
     pub fn label(&self, cc: u16) -> Option<&str> {
         self.labels.get(usize::from(cc)).and_then(|l| l.as_deref())

@@ -307,11 +307,8 @@ impl AppState {
             None => None,
         };
         let programs = match &options.gold_card_config {
-            Some(p) => {
-                let text = std::fs::read_to_string(p)
-                    .with_context(|| format!("reading gold-card programs {}", p.display()))?;
-                medledger_analytics::goldcard::Config::from_toml(&p.display().to_string(), &text)?
-            }
+            Some(p) => medledger_analytics::goldcard::Config::from_file(p)
+                .with_context(|| format!("gold-card programs {}", p.display()))?,
             None => medledger_analytics::goldcard::Config::default(),
         };
         let threads = if options.workers == 0 {

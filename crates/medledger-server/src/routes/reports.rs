@@ -161,8 +161,16 @@ pub async fn dashboard(
     Query(q): Query<ReportQuery>,
 ) -> Result<Response, ApiError> {
     let as_of = q.spec()?.as_of;
-    let h = history(&st, &auth).await?;
-    let obs = observations(&st, &auth).await?;
+    // one ledger connection for both reads
+    let p = auth.principal().clone();
+    let (h, obs) = st
+        .ledger(move |l| {
+            Ok((
+                load::history_from_ledger(l, &p)?,
+                load::observations_from_ledger(l, &p)?,
+            ))
+        })
+        .await?;
     let d = st
         .cpu(move |st, _| Ok(dashboard::dashboard(&h, &obs, &st.programs, as_of)?))
         .await?;
