@@ -362,7 +362,12 @@ fn read_inputs(
 
 fn walk_txt(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
-    for e in walkdir::WalkDir::new(dir) {
+    // Symlinked notes and folders count (a corpus split is often a folder of
+    // links); walkdir reports a link loop as an error.
+    for e in walkdir::WalkDir::new(dir)
+        .follow_links(true)
+        .sort_by_file_name()
+    {
         let e = e.with_context(|| format!("reading {}", dir.display()))?;
         if e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "txt") {
             out.push(e.into_path());

@@ -105,6 +105,54 @@ fn code_notes_writes_one_object_per_note_and_skips_bad_ones() {
     assert!(c7.contains(&"N17.9") && !c7.contains(&"R50.9"), "{c7:?}");
 }
 
+/// A folder of symbolic links (how a corpus split is often assembled) is
+/// coded like a folder of files.
+#[cfg(unix)]
+#[test]
+fn code_notes_follows_symlinked_notes_in_folders() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let store = dir.path().join("store");
+    let linked = dir.path().join("linked");
+    std::fs::create_dir(&store).unwrap();
+    std::fs::create_dir(&linked).unwrap();
+    for (id, text) in [
+        ("n1", "Acute kidney failure."),
+        ("n2", "Type 2 diabetes mellitus."),
+    ] {
+        std::fs::write(store.join(format!("{id}.txt")), text).unwrap();
+        std::os::unix::fs::symlink(
+            store.join(format!("{id}.txt")),
+            linked.join(format!("{id}.txt")),
+        )
+        .unwrap();
+    }
+    let out = dir.path().join("coded.ndjson");
+    let summary: Value = serde_json::from_str(&ok(&medledger(
+        data(),
+        &[
+            "--json",
+            "code-notes",
+            linked.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--no-model",
+        ],
+    )))
+    .expect("summary JSON");
+    assert_eq!(summary["coded"], 2, "{summary}");
+    let body = std::fs::read_to_string(&out).unwrap();
+    let ids: Vec<String> = body
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(ids, ["n1", "n2"], "sorted by file name");
+}
+
 /// A tiny corpus in the CodiEsp layout, written for the test.
 fn fixture_corpus(root: &Path) {
     for (split, docs) in [

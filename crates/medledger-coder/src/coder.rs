@@ -229,6 +229,10 @@ pub struct Candidate {
     pub category_share: f64,
     /// Every mention is a learned phrase inside a longer match of another code.
     pub nested: bool,
+    /// What the history's most similar notes say about the code.
+    pub knn: crate::neighbours::Vote,
+    /// Proposed as the history's usual subcode of another candidate's category.
+    pub sibling: bool,
 }
 
 pub const FEATURES: &[&str] = &[
@@ -298,6 +302,10 @@ pub const FEATURES: &[&str] = &[
     "ln_category_siblings",
     "category_share",
     "nested",
+    "knn_share",
+    "knn_category_share",
+    "knn_similarity",
+    "sibling",
 ];
 
 /// The 3-character category of a code key (the whole key when shorter).
@@ -370,6 +378,10 @@ pub fn features(c: &Candidate, e: &Entry, model: Option<&Model>) -> Vec<f64> {
     f.push((1.0 + f64::from(c.siblings)).ln());
     f.push(c.category_share);
     f.push(b(c.nested));
+    f.push(c.knn.share);
+    f.push(c.knn.category_share);
+    f.push(c.knn.similarity);
+    f.push(b(c.sibling));
     f
 }
 
@@ -469,8 +481,13 @@ pub struct Coder<'e> {
     context: ContextAnalyzer,
     pub options: CoderOptions,
     nb: NbIndex,
+    neighbours: crate::neighbours::NeighbourIndex,
     /// Final codes of the model's history per 3-character category.
     category_gold: FxHashMap<String, u32>,
+    /// Per category, the billable codes its history's coders chose at least
+    /// [`SIBLING_MIN_NOTES`] times, most chosen first (code key, tabular
+    /// node, notes).
+    category_codes: FxHashMap<String, Vec<(String, u32, u32)>>,
     /// ICD-11 companions already read from the WHO maps, by code key.
     icd11_cache: std::sync::RwLock<FxHashMap<String, Option<Icd11Out>>>,
 }
@@ -516,6 +533,12 @@ impl NbIndex {
         nb
     }
 }
+
+/// A subcode is proposed as a history sibling when the history chose it in
+/// at least this many notes.
+pub const SIBLING_MIN_NOTES: u32 = 2;
+/// History siblings proposed per candidate (the category's most chosen).
+pub const SIBLINGS_PER_CANDIDATE: usize = 2;
 
 /// A keyword model proposes its code when its log-odds reach this value
 /// with at least two of its words present.
@@ -576,6 +599,14 @@ impl<'e> Coder<'e> {
             dict.add_learned(&tab, &m.learned_terms);
         }
         let nb = NbIndex::build(&mut dict, &tab, model.as_ref());
+        let neighbours = match &model {
+            Some(m) => crate::neighbours::NeighbourIndex::build(
+                &m.neighbours,
+                m.neighbour_k,
+                &mut dict.vocab,
+            ),
+            None => Default::default(),
+        };
         let policy = model
             .as_ref()
             .map(|m| m.policy.clone())
@@ -584,7 +615,29 @@ impl<'e> Coder<'e> {
         for (k, n) in model.iter().flat_map(|m| m.code_gold.iter()) {
             *category_gold.entry(category_of(k).to_string()).or_default() += n;
         }
+        let mut category_codes: FxHashMap<String, Vec<(String, u32, u32)>> = FxHashMap::default();
+        for (k, &n) in model.iter().flat_map(|m| m.code_gold.iter()) {
+            if n < SIBLING_MIN_NOTES {
+                continue;
+            }
+            if let medledger_codesets::icd10cm::tabular::Resolution::Billable { node, .. } =
+                tab.resolve(k)
+            {
+                category_codes
+                    .entry(category_of(k).to_string())
+                    .or_default()
+                    .push((k.clone(), node, n));
+            }
+        }
+        let category_codes = category_codes
+            .into_iter()
+            .map(|(cat, mut v)| {
+                v.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)));
+                (cat, v)
+            })
+            .collect();
         Coder {
+            category_codes,
             category_gold,
             engine,
             tab,
@@ -596,6 +649,7 @@ impl<'e> Coder<'e> {
             context: ContextAnalyzer::new(),
             options: CoderOptions::default(),
             nb,
+            neighbours,
             icd11_cache: Default::default(),
         }
     }
@@ -957,7 +1011,14 @@ impl<'e> Coder<'e> {
                 }
             }
         }
+        self.history_siblings(&mut out, &ruled_out);
         self.keyword_models(&mut out, note, n_tokens, &ruled_out, &unread);
+        if !self.neighbours.is_empty() {
+            let near = self.neighbours.query(&note.concepts);
+            for c in out.iter_mut() {
+                c.knn = self.neighbours.vote(&near, &c.key);
+            }
+        }
         // How crowded the note is: the more candidates, the less each one
         // is likely to be among the final codes.
         let n = out.len() as u32;
@@ -1119,6 +1180,56 @@ impl<'e> Coder<'e> {
         }
     }
 
+    /// The subcodes the coded history picks in a candidate's category, as
+    /// candidates of their own on the same evidence: the words name the
+    /// category, and which subcode the history's coders choose for them
+    /// (localized rather than unspecified lymphadenopathy, say) is for the
+    /// re-ranker to weigh (`category_share`, `sibling`).
+    fn history_siblings(&self, out: &mut Vec<Candidate>, ruled_out: &FxHashSet<String>) {
+        if self.category_codes.is_empty() {
+            return;
+        }
+        let have: FxHashSet<String> = out.iter().map(|c| c.key.clone()).collect();
+        let mut added: FxHashSet<String> = FxHashSet::default();
+        let mut extra = Vec::new();
+        for c in out.iter().filter(|c| !c.mentions.is_empty()) {
+            let Some(sibs) = self.category_codes.get(category_of(&c.key)) else {
+                continue;
+            };
+            // Only subcodes the history chose at least as often as this one.
+            let own = self
+                .model
+                .as_ref()
+                .and_then(|m| m.code_gold.get(&c.key))
+                .copied()
+                .unwrap_or(0);
+            for (key, node, n) in sibs.iter().take(SIBLINGS_PER_CANDIDATE) {
+                if *n < own
+                    || have.contains(key)
+                    || ruled_out.contains(key)
+                    || !added.insert(key.clone())
+                {
+                    continue;
+                }
+                let mut s = c.clone();
+                s.key = key.clone();
+                s.node = *node;
+                s.nb = None;
+                s.sibling = true;
+                s.default_seventh = false;
+                s.rule = "learned.history_sibling".into();
+                s.term_key = format!("sib|{key}");
+                s.steps.push(format!(
+                    "the coded history codes this category as {} most often: proposed alongside {}",
+                    normalize::icd10cm_display(key),
+                    normalize::icd10cm_display(&c.key)
+                ));
+                extra.push(s);
+            }
+        }
+        out.extend(extra);
+    }
+
     /// The model's keyword classifiers: scores attached to the candidates of
     /// their codes, and proposals for codes no term matched, grounded in the
     /// model's strongest words present in the note.
@@ -1240,6 +1351,8 @@ impl<'e> Coder<'e> {
                 doc_candidates: (0, 0),
                 siblings: 0,
                 category_share: 0.0,
+                knn: Default::default(),
+                sibling: false,
                 nested: false,
             });
         }
@@ -1443,6 +1556,8 @@ impl<'e> Coder<'e> {
             siblings: 0,
             category_share: 0.0,
             nested: ms.iter().all(|&i| mentions[i as usize].nested),
+            knn: Default::default(),
+            sibling: false,
         }
     }
 

@@ -18,6 +18,7 @@ pub mod fuzzing;
 pub mod lexicon;
 pub mod matcher;
 pub mod model;
+pub mod neighbours;
 pub mod train;
 
 pub use coder::{Coder, CoderOptions, CodingResult, Encounter, Setting, Sex, Suggestion};

@@ -338,7 +338,11 @@ fn mark_subsumed(ms: &mut [Mention], base: u32, dict: &Dictionary) {
         let mut nested = false;
         for j in 0..n {
             if i != j && is_strict_subset(&ms[i].tokens, &ms[j].tokens) {
-                if learned && dict.entries[ms[j].entry as usize].key != ei.key {
+                // A learned phrase, or any term inside a gapped match, stays
+                // a candidate of its own: the gapped reading is the weaker one.
+                if (learned || !ms[j].contiguous())
+                    && dict.entries[ms[j].entry as usize].key != ei.key
+                {
                     nested = true;
                     continue;
                 }

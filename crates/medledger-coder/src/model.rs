@@ -89,6 +89,13 @@ pub struct Model {
     /// readable linear view of the features).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub booster: Option<Booster>,
+    /// The history's notes as concept sets with their codes, for the
+    /// neighbour-vote features (empty: no votes).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub neighbours: Vec<crate::neighbours::NeighbourDoc>,
+    /// Neighbours consulted per note.
+    #[serde(default)]
+    pub neighbour_k: usize,
     pub training: TrainingReport,
 }
 

@@ -63,6 +63,8 @@ pub struct LearnOptions {
     pub span_min_precision: f64,
     /// Re-rank with boosted trees (else with the logistic weights alone).
     pub boosted_trees: Option<TreeOptions>,
+    /// Neighbours whose codes vote on each candidate (0: no votes).
+    pub neighbours: usize,
     pub trained_on: String,
 }
 
@@ -98,6 +100,7 @@ impl Default for LearnOptions {
             span_min_support: 1,
             span_min_precision: 0.1,
             boosted_trees: Some(TreeOptions::default()),
+            neighbours: crate::neighbours::DEFAULT_K,
             trained_on: String::new(),
         }
     }
@@ -238,6 +241,15 @@ fn parts(
         term_stats: FxHashMap::default(),
         code_gold,
         booster: None,
+        neighbours: if opts.neighbours == 0 {
+            Vec::new()
+        } else {
+            crate::neighbours::history_docs(
+                idx.iter()
+                    .map(|&i| (sents[i].iter().flat_map(|x| x.0.iter()), &gold[i][..])),
+            )
+        },
+        neighbour_k: opts.neighbours,
         classifiers: model::train_classifiers(
             &cls_docs,
             opts.nb_min_docs,
@@ -662,6 +674,25 @@ pub struct EvalReport {
     pub errors: Vec<String>,
 }
 
+fn predicted(s: &crate::coder::Suggestion) -> PredictedCode {
+    PredictedCode {
+        code: s.code.clone(),
+        fragments: s.evidence.iter().map(|e| (e.start, e.end)).collect(),
+    }
+}
+
+/// The ranked code list a coding result submits to a ranking task: the
+/// suggestions and the candidates below the threshold, by confidence. The
+/// task ranks by likelihood, not by the clinical sequencing of the
+/// suggestions (principal diagnosis first); the sort is stable, so ties
+/// keep that order.
+pub fn ranked_by_confidence(r: &crate::coder::CodingResult) -> Vec<PredictedCode> {
+    let mut all: Vec<&crate::coder::Suggestion> =
+        r.suggestions.iter().chain(&r.candidates).collect();
+    all.sort_by(|x, y| y.confidence.total_cmp(&x.confidence));
+    all.into_iter().map(predicted).collect()
+}
+
 /// Codes every document of the split and scores it. MAP ranks every
 /// candidate the engine listed (set `coder.options.max_candidates` high).
 pub fn evaluate(coder: &Coder, split: &CodiespSplit) -> EvalReport {
@@ -673,13 +704,8 @@ pub fn evaluate(coder: &Coder, split: &CodiespSplit) -> EvalReport {
     for d in &split.docs {
         match coder.code(&d.id, &d.text, &enc, &mut scratch) {
             Ok(r) => {
-                let conv = |s: &crate::coder::Suggestion| PredictedCode {
-                    code: s.code.clone(),
-                    fragments: s.evidence.iter().map(|e| (e.start, e.end)).collect(),
-                };
-                let a: Vec<PredictedCode> = r.suggestions.iter().map(conv).collect();
-                let mut f = a.clone();
-                f.extend(r.candidates.iter().map(conv));
+                let a: Vec<PredictedCode> = r.suggestions.iter().map(predicted).collect();
+                let f = ranked_by_confidence(&r);
                 above.push(DocPrediction {
                     id: d.id.clone(),
                     ranked: a,

@@ -306,6 +306,21 @@ fn learning_from_coded_history_adds_terms_and_records_its_policy() {
             .any(|t| t.code == "N23" && t.concepts.join(" ").contains("colic"))
     );
     assert!(m.training.candidates > 0);
+    assert_eq!(m.neighbours.len(), 40, "every note votes as a neighbour");
+    assert_eq!(m.neighbour_k, medledger_coder::neighbours::DEFAULT_K);
+    assert!(
+        m.neighbours
+            .iter()
+            .all(|d| !d.concepts.iter().any(|c| c.contains(char::is_numeric))),
+        "no note numbers kept"
+    );
+    assert!(
+        m.neighbours[4]
+            .concepts
+            .iter()
+            .any(|c| c.starts_with("colic"))
+            && m.neighbours[4].codes == ["N23"]
+    );
     assert!(
         !m.policy.code_negated,
         "negated fever was never coded in this history"
@@ -327,6 +342,33 @@ fn learning_from_coded_history_adds_terms_and_records_its_policy() {
         .expect("code");
     assert_eq!(r.model.as_deref(), Some(m.version.as_str()));
     assert!(codes(&r).contains(&"N23".to_string()), "{:?}", codes(&r));
+
+    // The subcode the history's coders choose in a category is proposed
+    // on the evidence of another candidate of that category.
+    let mut sib = m.clone();
+    sib.code_gold.insert("R590".into(), 6);
+    sib.code_gold.insert("R591".into(), 1);
+    let mut c = Coder::new(engine(), None, Some(sib)).expect("coder with model");
+    c.options.max_candidates = usize::MAX;
+    c.options.list_floor = 0.0;
+    let text = "Examination: enlarged lymph nodes.";
+    let r = c
+        .code("x", text, &Encounter::default(), &mut Scratch::default())
+        .expect("code");
+    let all: Vec<&medledger_coder::Suggestion> =
+        r.suggestions.iter().chain(&r.candidates).collect();
+    let keys: Vec<&str> = all.iter().map(|s| s.code.as_str()).collect();
+    assert!(keys.contains(&"R59.9"), "the dictionary reading: {keys:?}");
+    let r590 = all
+        .iter()
+        .find(|s| s.code == "R59.0")
+        .unwrap_or_else(|| panic!("history sibling: {keys:?}"));
+    assert_eq!(r590.logic.rule, "learned.history_sibling");
+    assert_eq!(r590.evidence[0].text, "enlarged lymph nodes");
+    assert!(
+        !keys.contains(&"R59.1"),
+        "chosen once only: not proposed {keys:?}"
+    );
 }
 
 #[test]
@@ -426,6 +468,58 @@ fn without_complications_is_not_read_as_with_a_complication() {
         assert!(c.contains(&"E11.9".to_string()), "{text}: {c:?}");
         assert!(!c.iter().any(|x| x == "E11.69"), "{text}: {c:?}");
     }
+}
+
+#[test]
+fn a_gapped_match_does_not_swallow_the_exact_term_inside_it() {
+    // "hypertension ... cardiac" reads as hypertensive heart disease (I11.9)
+    // only across a gap; the exact term "hypertension" stays a candidate
+    // of its own and, better supported, comes first.
+    let r = code("She has hypertension and an unrelated cardiac arrhythmia.");
+    let c = codes(&r);
+    assert!(c.contains(&"I10".to_string()), "{c:?}");
+    let conf = |k: &str| {
+        r.suggestions
+            .iter()
+            .chain(&r.candidates)
+            .find(|s| s.code == k)
+            .map(|s| s.confidence)
+    };
+    if let Some(gapped) = conf("I11.9") {
+        assert!(conf("I10").unwrap() > gapped, "{c:?}");
+    }
+    let i10 = r.suggestions.iter().find(|s| s.code == "I10").unwrap();
+    assert_eq!(i10.evidence[0].text, "hypertension");
+}
+
+#[test]
+fn the_ranked_list_for_evaluation_is_ordered_by_confidence() {
+    let r = code(
+        "History of hypertension. Chest pain and shortness of breath. \
+         Assessment: acute kidney failure, type 2 diabetes mellitus, anemia.",
+    );
+    let ranked = medledger_coder::train::ranked_by_confidence(&r);
+    let all: Vec<&medledger_coder::Suggestion> =
+        r.suggestions.iter().chain(&r.candidates).collect();
+    assert_eq!(
+        ranked.len(),
+        all.len(),
+        "suggestions and candidates, once each"
+    );
+    assert!(ranked.len() >= 4, "{ranked:?}");
+    let conf = |code: &str| all.iter().find(|s| s.code == code).unwrap().confidence;
+    for w in ranked.windows(2) {
+        assert!(conf(&w[0].code) >= conf(&w[1].code), "{ranked:?}");
+    }
+    let best = all.iter().map(|s| s.confidence).fold(f64::MIN, f64::max);
+    assert_eq!(conf(&ranked[0].code), best);
+    // Ties keep the clinical order of the suggestions.
+    let tied: Vec<&str> = all
+        .iter()
+        .filter(|s| s.confidence == best)
+        .map(|s| s.code.as_str())
+        .collect();
+    assert_eq!(ranked[0].code, tied[0]);
 }
 
 #[test]
