@@ -412,6 +412,12 @@ pub struct CodeNotesArgs {
     /// Worker threads (default: all cores).
     #[arg(long)]
     pub jobs: Option<usize>,
+    /// List at most this many candidates under the threshold per note (with `--candidates-floor`).
+    #[arg(long, default_value_t = 10)]
+    pub candidates: usize,
+    /// List candidates under the threshold down to this confidence.
+    #[arg(long, default_value_t = 0.05)]
+    pub candidates_floor: f64,
 }
 
 #[derive(Serialize)]
@@ -440,12 +446,20 @@ pub fn code_notes(
     json: bool,
 ) -> Result<()> {
     let encounter = args.enc.encounter()?;
-    let coder = open_coder(
+    if !(0.0..=1.0).contains(&args.candidates_floor) {
+        bail!(
+            "--candidates-floor must lie in [0, 1], got {}",
+            args.candidates_floor
+        );
+    }
+    let mut coder = open_coder(
         engine,
         &encounter,
         args.model.load(data_dir)?,
         args.enc.max_bytes,
     )?;
+    coder.options.max_candidates = args.candidates;
+    coder.options.list_floor = args.candidates_floor;
     let mut read_errors = Vec::new();
     let notes = read_inputs(&args.inputs, &args.csv_text, &args.csv_id, &mut read_errors)?;
     let pool = rayon::ThreadPoolBuilder::new()

@@ -338,10 +338,13 @@ fn mark_subsumed(ms: &mut [Mention], base: u32, dict: &Dictionary) {
         let mut nested = false;
         for j in 0..n {
             if i != j && is_strict_subset(&ms[i].tokens, &ms[j].tokens) {
-                // A learned phrase, or any term inside a gapped match, stays
-                // a candidate of its own: the gapped reading is the weaker one.
-                if (learned || !ms[j].contiguous())
-                    && dict.entries[ms[j].entry as usize].key != ei.key
+                // A learned phrase, or any term inside a gapped match or a
+                // learned phrase, stays a candidate of its own: the gapped
+                // reading is the weaker one, and a learned phrase may span
+                // two conditions ("obesity, hypertension" learned for I10).
+                let outer = &dict.entries[ms[j].entry as usize];
+                if (learned || !ms[j].contiguous() || outer.source == dict::TermSource::Learned)
+                    && outer.key != ei.key
                 {
                     nested = true;
                     continue;

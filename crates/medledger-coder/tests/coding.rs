@@ -572,3 +572,58 @@ fn the_episode_of_care_sets_the_seventh_character() {
     assert!(!s.flags.contains(&Flag::DefaultSeventhCharacter));
     assert!(s.logic.steps.iter().any(|x| x.contains("I.C.19.a")));
 }
+
+#[test]
+fn a_learned_phrase_spanning_two_conditions_does_not_swallow_either() {
+    // A history may learn "obesity, hypertension" as a phrase for I10; the
+    // dictionary's "obesity" inside it still reads as E66.9 of its own.
+    use medledger_coder::dict::concept_of;
+    use medledger_coder::model::LearnedTerm;
+    let mut c = Coder::new(engine(), None, None).expect("coder");
+    let tab = c.tab.clone();
+    c.dict.add_learned(
+        &tab,
+        &[LearnedTerm {
+            concepts: vec![concept_of("obesity"), concept_of("hypertension")],
+            code: "I10".into(),
+            support: 5,
+            df: 5,
+            weight: 0.8,
+        }],
+    );
+    let text = "A 79-year-old man presented with obesity, hypertension and gout.";
+    let r = c
+        .code("t", text, &Encounter::default(), &mut Scratch::default())
+        .expect("codes");
+    let all: Vec<&medledger_coder::Suggestion> =
+        r.suggestions.iter().chain(&r.candidates).collect();
+    let e66 = all
+        .iter()
+        .find(|s| s.code.starts_with("E66"))
+        .unwrap_or_else(|| panic!("obesity lost: {:?}", codes(&r)));
+    assert_eq!(e66.evidence[0].text, "obesity");
+    assert!(all.iter().any(|s| s.code == "I10"), "{:?}", codes(&r));
+}
+
+#[test]
+fn an_inflammation_is_not_read_off_its_organ_adjective() {
+    // "hepatitis" and "hepatic" share a Snowball stem; the coder must not
+    // read liver disease as hepatitis, nor lose the hepatitis beside it.
+    let r = code("Known liver disease and hepatitis.");
+    let all: Vec<&medledger_coder::Suggestion> =
+        r.suggestions.iter().chain(&r.candidates).collect();
+    let hep: Vec<&&medledger_coder::Suggestion> = all
+        .iter()
+        .filter(|s| s.evidence.iter().any(|e| e.text == "hepatitis"))
+        .collect();
+    assert!(!hep.is_empty(), "hepatitis lost: {:?}", codes(&r));
+    let r = code("Hepatic steatosis on ultrasound.");
+    assert!(
+        r.suggestions
+            .iter()
+            .chain(&r.candidates)
+            .all(|s| !s.descriptor.to_lowercase().contains("hepatitis")),
+        "{:?}",
+        codes(&r)
+    );
+}

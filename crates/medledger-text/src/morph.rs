@@ -389,6 +389,16 @@ pub fn stem(word: &str) -> String {
     if norm.len() <= 2 || !norm.chars().any(|c| c.is_alphabetic()) {
         return norm.into_owned();
     }
+    // An inflammation ("-itis", plural "-itides") keeps its suffix: the
+    // Snowball stemmer cuts "hepatitis", "pancreatitis" and "sinusitis" down
+    // to the stems of "hepatic", "pancreatic" and "sinus", which would read
+    // "hepatic mass" as hepatitis and "sinus rhythm" as sinusitis.
+    if let Some(base) = norm.strip_suffix("itides") {
+        return format!("{base}itis");
+    }
+    if norm.len() > 5 && norm.ends_with("itis") {
+        return norm.into_owned();
+    }
     STEMMER.with(|cell| {
         let mut slot = cell.borrow_mut();
         let stemmer = slot.get_or_insert_with(|| Stemmer::create(Algorithm::English));
@@ -467,6 +477,19 @@ mod tests {
         assert_eq!(stem("infections"), "infect");
         assert_eq!(stem("haemorrhages"), stem("hemorrhage"));
         assert_eq!(stem("ab"), "ab");
+        // Inflammations do not collapse onto their organ's adjective.
+        for (itis, organ) in [
+            ("hepatitis", "hepatic"),
+            ("pancreatitis", "pancreatic"),
+            ("sinusitis", "sinus"),
+            ("thyroiditis", "thyroid"),
+            ("esophagitis", "esophageal"),
+            ("prostatitis", "prostatic"),
+        ] {
+            assert_ne!(stem(itis), stem(organ), "{itis} vs {organ}");
+        }
+        assert_eq!(stem("arthritides"), stem("arthritis"));
+        assert_eq!(stem("Hepatitis".to_lowercase().as_str()), "hepatitis");
         assert_eq!(stem("12"), "12");
         let _ = stem("niños");
         let _ = stem("😀😀😀");
