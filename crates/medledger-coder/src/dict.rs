@@ -560,6 +560,36 @@ impl<'a> Builder<'a> {
     /// Terms of an installed index tree that point at billable codes.
     pub fn add_index(&mut self, tree: &medledger_codesets::icd10cm::index::IndexTree) {
         use medledger_codesets::icd10cm::index::IndexKind;
+        // Table columns by their published headings (column 1 holds the
+        // term itself): what each behaviour of a site reads as in a note.
+        let column = |names: &[&str]| -> Option<u8> {
+            tree.headings
+                .iter()
+                .find(|(_, h)| {
+                    let h = h.to_lowercase();
+                    names.iter().all(|n| h.contains(n))
+                })
+                .map(|(c, _)| *c)
+        };
+        let neoplasm_columns: Vec<(u8, &str)> = if tree.kind == IndexKind::Neoplasm {
+            [
+                (column(&["malignant", "primary"]), "malignant neoplasm"),
+                (column(&["malignant", "secondary"]), "metastasis"),
+            ]
+            .into_iter()
+            .filter_map(|(c, w)| c.map(|c| (c, w)))
+            .collect()
+        } else {
+            Vec::new()
+        };
+        let drug_columns: Vec<(u8, &str)> = if tree.kind == IndexKind::Drug {
+            [(column(&["poisoning", "accidental"]), "poisoning")]
+                .into_iter()
+                .filter_map(|(c, w)| c.map(|c| (c, w)))
+                .collect()
+        } else {
+            Vec::new()
+        };
         let mut path: Vec<String> = Vec::new();
         for term in &tree.terms {
             path.truncate(term.level as usize);
@@ -568,16 +598,25 @@ impl<'a> Builder<'a> {
             if let Some(c) = &term.code {
                 codes.push((c.clone(), path.join(" ")));
             }
-            if tree.kind == IndexKind::Neoplasm {
-                // Column 1 of the neoplasm table: malignant primary.
-                if let Some((_, c)) = term.cells.iter().find(|(col, _)| *col == 1) {
-                    codes.push((c.clone(), format!("{} neoplasm malignant", path.join(" "))));
+            if !neoplasm_columns.is_empty() && path.len() > 1 {
+                // The site, without the main term "Neoplasm, neoplastic";
+                // a site spelled two ways ("abdomen, abdominal") reads as
+                // either.
+                let outer = path[1..path.len() - 1].join(" ");
+                let last = &path[path.len() - 1];
+                for spelling in last.split(", ").filter(|w| !w.trim().is_empty()) {
+                    let site = format!("{outer} {spelling}");
+                    for (col, reads) in &neoplasm_columns {
+                        if let Some((_, c)) = term.cells.iter().find(|(k, _)| k == col) {
+                            codes.push((c.clone(), format!("{} {reads}", site.trim())));
+                        }
+                    }
                 }
             }
-            if tree.kind == IndexKind::Drug
-                && let Some((_, c)) = term.cells.iter().find(|(col, _)| *col == 2)
-            {
-                codes.push((c.clone(), format!("{} poisoning", path.join(" "))));
+            for (col, reads) in &drug_columns {
+                if let Some((_, c)) = term.cells.iter().find(|(k, _)| k == col) {
+                    codes.push((c.clone(), format!("{} {reads}", path.join(" "))));
+                }
             }
             for (code, text) in codes {
                 let key = medledger_codesets::normalize::key(code.trim_end_matches(['-', '.']));

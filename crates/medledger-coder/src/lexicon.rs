@@ -166,6 +166,34 @@ pub const DEFAULTS: &[(&str, &str)] = &[
     ("leukemia", "C95.90"),
     ("melanoma", "C43.9"),
     ("pregnancy", "Z33.1"),
+    // Conduction blocks: "AV" in front of "block" is atrioventricular (the
+    // abbreviation alone is ambiguous: arteriovenous, aortic valve).
+    ("av block", "I44.30"),
+    ("first degree av block", "I44.0"),
+    ("second degree av block", "I44.1"),
+    ("mobitz", "I44.1"),
+    ("complete av block", "I44.2"),
+    ("third degree av block", "I44.2"),
+    ("chylothorax", "J94.0"),
+    ("anasarca", "R60.1"),
+    ("vaginal bleeding", "N93.9"),
+    ("urinary retention", "R33.9"),
+    ("erectile dysfunction", "N52.9"),
+    ("alcoholic cirrhosis", "K70.30"),
+    ("ex smoker", "Z87.891"),
+    ("former smoker", "Z87.891"),
+    ("graves disease", "E05.00"),
+    ("lupus", "M32.9"),
+    ("septic arthritis", "M00.9"),
+    ("abscess", "L02.91"),
+    ("preeclampsia", "O14.90"),
+    // The index still leads with "retardation, mental" for F70-F79.
+    ("mental retardation", "F79"),
+    ("mild mental retardation", "F70"),
+    ("moderate mental retardation", "F71"),
+    ("severe mental retardation", "F72"),
+    ("profound mental retardation", "F73"),
+    ("intellectual disability", "F79"),
 ];
 
 /// Family history (Z80-Z84) for a condition, by the condition code's

@@ -627,3 +627,68 @@ fn an_inflammation_is_not_read_off_its_organ_adjective() {
         codes(&r)
     );
 }
+
+#[test]
+fn metastases_read_the_neoplasm_table_secondary_column_for_their_site() {
+    // Table of Neoplasms, column "Malignant Secondary": liver C78.7, bone
+    // C79.51, brain C79.31; "peritoneum, peritoneal" reads either spelling.
+    for (text, want) in [
+        ("CT showed liver metastases.", "C78.7"),
+        ("Known bone metastases.", "C79.51"),
+        ("MRI: brain metastases.", "C79.31"),
+        ("Peritoneal metastases at laparoscopy.", "C78.6"),
+    ] {
+        let r = code(text);
+        let s = r
+            .suggestions
+            .iter()
+            .chain(&r.candidates)
+            .find(|s| s.code == want)
+            .unwrap_or_else(|| panic!("{text}: {want} not found in {:?}", codes(&r)));
+        assert!(
+            s.evidence.iter().any(|e| e.text.contains("metastases")),
+            "{text}: {:?}",
+            s.evidence
+        );
+        assert_eq!(s.logic.source, "alphabetic index term", "{text}");
+    }
+    // The primary column: a cancer named by its site alone.
+    let r = code("Gastric cancer diagnosed last year.");
+    assert!(
+        r.suggestions
+            .iter()
+            .chain(&r.candidates)
+            .any(|s| s.code == "C16.9"),
+        "{:?}",
+        codes(&r)
+    );
+}
+
+#[test]
+fn curated_terms_the_tabular_does_not_spell() {
+    for (text, want) in [
+        ("ECG: complete AV block.", "I44.2"),
+        ("First degree AV block on ECG.", "I44.0"),
+        ("He is an ex-smoker.", "Z87.891"),
+        ("Mild mental retardation.", "F70"),
+        ("Alcoholic cirrhosis, Child B.", "K70.30"),
+        ("Postoperative chylothorax.", "J94.0"),
+    ] {
+        let r = code(text);
+        assert!(
+            r.suggestions
+                .iter()
+                .chain(&r.candidates)
+                .any(|s| s.code == want),
+            "{text}: {want} not in {:?}",
+            codes(&r)
+        );
+    }
+    // "ex-smoker" is not a current smoker.
+    let r = code("He is an ex-smoker.");
+    assert!(
+        !codes(&r).contains(&"F17.210".to_string()),
+        "{:?}",
+        codes(&r)
+    );
+}
