@@ -216,6 +216,13 @@ const POSITION_WORDS: &[(&str, &[&str])] = &[
     ("tumour", &["neoplasm"]),
     ("cancer", &["malignant", "neoplasm"]),
     ("carcinoma", &["malignant", "neoplasm"]),
+    ("tumors", &["neoplasm"]),
+    ("cancers", &["malignant", "neoplasm"]),
+    ("carcinomas", &["malignant", "neoplasm"]),
+    ("adenocarcinoma", &["malignant", "neoplasm"]),
+    ("adenocarcinomas", &["malignant", "neoplasm"]),
+    ("malignancy", &["malignant", "neoplasm"]),
+    ("neoplasia", &["neoplasm"]),
 ];
 
 /// Concepts too general to name a condition alone: a term needs at least one
@@ -254,6 +261,11 @@ pub const GENERIC: &[&str] = &[
     "primari",
     "essenti",
     "nonspecif",
+    // The index's nonessential modifiers that the tabular titles spell out
+    // ("Nontraumatic subarachnoid hemorrhage"): a note rarely writes them.
+    "nontraumat",
+    "nonrheumat",
+    "noninfect",
 ];
 
 fn is_stopword(lower: &str) -> bool {

@@ -673,6 +673,11 @@ fn curated_terms_the_tabular_does_not_spell() {
         ("Mild mental retardation.", "F70"),
         ("Alcoholic cirrhosis, Child B.", "K70.30"),
         ("Postoperative chylothorax.", "J94.0"),
+        ("Echo: severe aortic stenosis.", "I35.0"),
+        ("CT: subarachnoid hemorrhage.", "I60.9"),
+        ("Oliguria since admission.", "R34"),
+        ("Gastric adenocarcinoma on biopsy.", "C16.9"),
+        ("Diverticulitis treated with antibiotics.", "K57.92"),
     ] {
         let r = code(text);
         assert!(
@@ -684,6 +689,16 @@ fn curated_terms_the_tabular_does_not_spell() {
             codes(&r)
         );
     }
+    // Diabetes with a complication, type not documented, is type 2
+    // (OCG I.C.4.a.2), not "other specified diabetes" (E13).
+    let r = code("Diabetic neuropathy of both feet.");
+    let first = r
+        .suggestions
+        .iter()
+        .chain(&r.candidates)
+        .max_by(|a, b| a.confidence.total_cmp(&b.confidence))
+        .expect("a code");
+    assert_eq!(first.code, "E11.40", "{:?}", codes(&r));
     // "ex-smoker" is not a current smoker.
     let r = code("He is an ex-smoker.");
     assert!(
