@@ -216,6 +216,7 @@ const POSITION_WORDS: &[(&str, &[&str])] = &[
     ("tumour", &["neoplasm"]),
     ("cancer", &["malignant", "neoplasm"]),
     ("carcinoma", &["malignant", "neoplasm"]),
+    ("lithiasis", &["calculus"]),
     ("tumors", &["neoplasm"]),
     ("cancers", &["malignant", "neoplasm"]),
     ("carcinomas", &["malignant", "neoplasm"]),
@@ -620,7 +621,9 @@ impl<'a> Builder<'a> {
                     let site = format!("{outer} {spelling}");
                     for (col, reads) in &neoplasm_columns {
                         if let Some((_, c)) = term.cells.iter().find(|(k, _)| k == col) {
-                            codes.push((c.clone(), format!("{} {reads}", site.trim())));
+                            // The behaviour first: cleaning cuts a title at qualifiers
+                            // ("unspecified whether descended or undescended").
+                            codes.push((c.clone(), format!("{reads} {}", site.trim())));
                         }
                     }
                 }

@@ -652,6 +652,18 @@ fn metastases_read_the_neoplasm_table_secondary_column_for_their_site() {
         );
         assert_eq!(s.logic.source, "alphabetic index term", "{text}");
     }
+    // A site's qualifiers never stand in for its behaviour: a mass is not
+    // a malignancy ("testis, testes > unspecified whether descended or
+    // undescended" once read as C62.90 from the site alone).
+    let r = code("Testicular mass on palpation.");
+    assert!(
+        r.suggestions
+            .iter()
+            .chain(&r.candidates)
+            .all(|s| !s.code.starts_with('C')),
+        "{:?}",
+        codes(&r)
+    );
     // The primary column: a cancer named by its site alone.
     let r = code("Gastric cancer diagnosed last year.");
     assert!(
