@@ -324,7 +324,13 @@ pub fn token_concepts(original: &str, lower: &str, vocab: &Vocab, out: &mut Vec<
 /// unspecified, and "without ..." / "not ..." tails that name what is absent.
 pub fn clean_term(text: &str) -> String {
     let plain = medledger_codesets::search::strip_bracketed(text);
-    let lower = plain.to_lowercase();
+    let mut lower = plain.to_lowercase();
+    // Infectious agents (B95-B97): the organism documented as the cause
+    // of a condition is the term ("Enterococcus as the cause of diseases
+    // classified elsewhere").
+    if let Some(p) = lower.find(" as the cause of diseases classified elsewhere") {
+        lower.truncate(p);
+    }
     if lower.contains("classified elsewhere") {
         // Manifestation codes: never coded from a mention alone.
         return String::new();
@@ -341,6 +347,13 @@ pub fn clean_term(text: &str) -> String {
             || s.contains("not elsewhere classified")
             || s.starts_with("not ")
         {
+            // "unspecified in remission": the remission status is still
+            // what tells the code from its siblings.
+            for status in ["in remission", "in relapse"] {
+                if s.contains(status) {
+                    kept.push(status);
+                }
+            }
             continue;
         }
         kept.push(s);
@@ -823,6 +836,18 @@ mod tests {
             "essential  hypertension"
         );
         assert_eq!(clean_term("Pneumonia, unspecified organism"), "pneumonia");
+        assert_eq!(
+            clean_term("Enterococcus as the cause of diseases classified elsewhere"),
+            "enterococcus"
+        );
+        assert_eq!(
+            clean_term("Arthropathy in diseases classified elsewhere"),
+            ""
+        );
+        assert_eq!(
+            clean_term("Myeloid leukemia, unspecified in remission"),
+            "myeloid leukemia in remission"
+        );
         assert_eq!(
             clean_term("Type 2 diabetes mellitus without complications"),
             "type 2 diabetes mellitus"

@@ -690,6 +690,9 @@ fn curated_terms_the_tabular_does_not_spell() {
         ("Oliguria since admission.", "R34"),
         ("Gastric adenocarcinoma on biopsy.", "C16.9"),
         ("Diverticulitis treated with antibiotics.", "K57.92"),
+        ("Urine culture grew E. coli.", "B96.20"),
+        ("Enterococcus faecalis in blood cultures.", "B95.2"),
+        ("Chronic myeloid leukemia on imatinib.", "C92.10"),
     ] {
         let r = code(text);
         assert!(
@@ -711,6 +714,20 @@ fn curated_terms_the_tabular_does_not_spell() {
         .max_by(|a, b| a.confidence.total_cmp(&b.confidence))
         .expect("a code");
     assert_eq!(first.code, "E11.40", "{:?}", codes(&r));
+    // Leukemia in remission is told from leukemia not in remission.
+    let best = |text: &str| {
+        let r = code(text);
+        r.suggestions
+            .iter()
+            .chain(&r.candidates)
+            .max_by(|a, b| a.confidence.total_cmp(&b.confidence))
+            .map(|s| s.code.clone())
+    };
+    assert_eq!(best("Acute myeloid leukemia.").as_deref(), Some("C92.00"));
+    assert_eq!(
+        best("Myeloid leukemia in remission.").as_deref(),
+        Some("C92.91")
+    );
     // "ex-smoker" is not a current smoker.
     let r = code("He is an ex-smoker.");
     assert!(
