@@ -217,6 +217,12 @@ const POSITION_WORDS: &[(&str, &[&str])] = &[
     ("cancer", &["malignant", "neoplasm"]),
     ("carcinoma", &["malignant", "neoplasm"]),
     ("lithiasis", &["calculus"]),
+    // Roman stage and type numbers ("chronic kidney disease stage V"); a
+    // number counts only next to the words it qualifies.
+    ("ii", &["2"]),
+    ("iii", &["3"]),
+    ("iv", &["4"]),
+    ("v", &["5"]),
     ("appendicular", &["appendix"]),
     ("appendiceal", &["appendix"]),
     // Histologies: what their behaviour reads as in the classification.

@@ -693,6 +693,8 @@ fn curated_terms_the_tabular_does_not_spell() {
         ("Urine culture grew E. coli.", "B96.20"),
         ("Enterococcus faecalis in blood cultures.", "B95.2"),
         ("Chronic myeloid leukemia on imatinib.", "C92.10"),
+        ("Chronic kidney disease stage V on hemodialysis.", "N18.5"),
+        ("Left palpebral ptosis.", "H02.409"),
     ] {
         let r = code(text);
         assert!(
