@@ -488,6 +488,8 @@ pub struct Coder<'e> {
     /// [`SIBLING_MIN_NOTES`] times, most chosen first (code key, tabular
     /// node, notes).
     category_codes: FxHashMap<String, Vec<(String, u32, u32)>>,
+    /// Unspecified-side codes and their right/left/bilateral siblings.
+    laterality: crate::laterality::Laterality,
     /// ICD-11 companions already read from the WHO maps, by code key.
     icd11_cache: std::sync::RwLock<FxHashMap<String, Option<Icd11Out>>>,
 }
@@ -636,7 +638,9 @@ impl<'e> Coder<'e> {
                 (cat, v)
             })
             .collect();
+        let laterality = crate::laterality::Laterality::build(&tab);
         Coder {
+            laterality,
             category_codes,
             category_gold,
             engine,
@@ -983,6 +987,7 @@ impl<'e> Coder<'e> {
             out.push(c);
         }
         self.episode_of_care(&mut out, note);
+        self.laterality(&mut out, mentions, note);
         if self.model.is_none() {
             self.integral_symptoms(&mut out, mentions, note, &mut not_coded);
         }
@@ -1106,6 +1111,46 @@ impl<'e> Coder<'e> {
                 c.flags.retain(|f| *f != Flag::DefaultSeventhCharacter);
                 c.term_key = format!("{}|{}", c.term_key, want);
             }
+        }
+    }
+
+    /// Laterality (OCG I.B.13): an unspecified-side code becomes its right,
+    /// left or bilateral sibling when a side word stands next to one of its
+    /// mentions, unless that code is a candidate of its own already.
+    fn laterality(&self, out: &mut [Candidate], mentions: &[Mention], note: &Annotated) {
+        if self.laterality.is_empty() {
+            return;
+        }
+        let present: FxHashSet<String> = out.iter().map(|c| c.key.clone()).collect();
+        for c in out.iter_mut() {
+            let Some(sides) = self.laterality.sides(c.node) else {
+                continue;
+            };
+            let eye = c.key.as_str() >= "H00" && c.key.as_str() < "H60";
+            let found = c.mentions.iter().find_map(|&m| {
+                let m = &mentions[m as usize];
+                let (lo, hi) = (*m.tokens.first()?, *m.tokens.last()?);
+                crate::laterality::side_near(note, m.sentence as usize, lo, hi, eye)
+            });
+            let Some((side, tok)) = found else { continue };
+            let Some(target) = sides.get(side) else {
+                continue;
+            };
+            let node_key = &self.tab.node(c.node).key;
+            let suffix = c.key.get(node_key.len()..).unwrap_or("").to_string();
+            let key = format!("{}{suffix}", self.tab.node(target).key);
+            if present.contains(&key) {
+                continue;
+            }
+            let t = &note.tokens[tok as usize];
+            let word = note.text.get(t.start..t.end).unwrap_or("");
+            c.steps.push(format!(
+                "laterality {} read from \"{word}\" next to the mention (OCG I.B.13)",
+                side.name()
+            ));
+            c.term_key = format!("{}|{}", c.term_key, side.name());
+            c.key = key;
+            c.node = target;
         }
     }
 

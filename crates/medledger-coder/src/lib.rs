@@ -15,6 +15,7 @@ pub mod dict;
 pub mod error;
 pub mod eval;
 pub mod fuzzing;
+pub mod laterality;
 pub mod lexicon;
 pub mod matcher;
 pub mod model;

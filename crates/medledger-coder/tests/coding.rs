@@ -694,7 +694,7 @@ fn curated_terms_the_tabular_does_not_spell() {
         ("Enterococcus faecalis in blood cultures.", "B95.2"),
         ("Chronic myeloid leukemia on imatinib.", "C92.10"),
         ("Chronic kidney disease stage V on hemodialysis.", "N18.5"),
-        ("Left palpebral ptosis.", "H02.409"),
+        ("Palpebral ptosis.", "H02.409"),
     ] {
         let r = code(text);
         assert!(
@@ -737,4 +737,42 @@ fn curated_terms_the_tabular_does_not_spell() {
         "{:?}",
         codes(&r)
     );
+}
+
+#[test]
+fn a_side_next_to_the_mention_refines_an_unspecified_side_code() {
+    let best = |text: &str| {
+        let r = code(text);
+        let s = r
+            .suggestions
+            .iter()
+            .chain(&r.candidates)
+            .max_by(|a, b| a.confidence.total_cmp(&b.confidence))
+            .cloned()
+            .expect("a code");
+        (s, r)
+    };
+    let (s, _) = best("Left palpebral ptosis.");
+    assert_eq!(s.code, "H02.402");
+    assert!(
+        s.logic.steps.iter().any(|x| x.contains("laterality left")),
+        "{:?}",
+        s.logic.steps
+    );
+    assert_eq!(best("Bilateral ocular pain.").0.code, "H57.13");
+    assert_eq!(best("Ptosis OD.").0.code, "H02.401");
+    // No side in the note: the unspecified code stays, flagged as such.
+    assert_eq!(best("Ocular pain since yesterday.").0.code, "H57.10");
+    // A side word far from the mention says nothing about it.
+    let (_, r) = best(
+        "Ptosis was noted at the first visit, and months later the patient also reported pain in the left knee.",
+    );
+    let ptosis: Vec<&str> = r
+        .suggestions
+        .iter()
+        .chain(&r.candidates)
+        .filter(|s| s.code.starts_with("H02.40"))
+        .map(|s| s.code.as_str())
+        .collect();
+    assert_eq!(ptosis, vec!["H02.409"], "{:?}", codes(&r));
 }
