@@ -350,6 +350,29 @@ pub const DEFAULTS: &[(&str, &str)] = &[
     ("aphthous ulcer", "K12.0"),
     ("aphthae", "K12.0"),
     ("aphtha", "K12.0"),
+    // Long-term (current) drug therapy (Z79), named with its class and a
+    // treatment word so that a single dose is not read as long-term use.
+    ("oral hypoglycemic", "Z79.84"),
+    ("oral antidiabetic", "Z79.84"),
+    ("anticoagulant treatment", "Z79.01"),
+    ("anticoagulant therapy", "Z79.01"),
+    ("oral anticoagulation", "Z79.01"),
+    ("anticoagulated", "Z79.01"),
+    ("acenocoumarol treatment", "Z79.01"),
+    ("antiplatelet treatment", "Z79.02"),
+    ("antiplatelet therapy", "Z79.02"),
+    ("antiaggregant treatment", "Z79.02"),
+    ("corticosteroid treatment", "Z79.52"),
+    ("steroid treatment", "Z79.52"),
+    ("corticoid treatment", "Z79.52"),
+    ("chronic corticosteroids", "Z79.52"),
+    ("insulin treatment", "Z79.4"),
+    ("insulin therapy", "Z79.4"),
+    // Allergy status (Z88, Z91.0).
+    ("penicillin allergy", "Z88.0"),
+    ("allergic to penicillin", "Z88.0"),
+    ("contrast allergy", "Z91.041"),
+    ("allergic to iodinated contrast", "Z91.041"),
     // Diabetes with a complication, type not documented: type 2 (OCG I.C.4.a.2).
     ("diabetic neuropathy", "E11.40"),
     ("diabetic polyneuropathy", "E11.42"),
@@ -465,8 +488,6 @@ pub const CHRONIC_PREFIXES: &[&str] = &[
 pub const LONG_TERM_DRUGS: &[(&str, &str)] = &[
     ("insulin", "Z79.4"),
     ("metformin", "Z79.84"),
-    ("oral hypoglycemic", "Z79.84"),
-    ("oral antidiabetic", "Z79.84"),
     ("glipizide", "Z79.84"),
     ("glyburide", "Z79.84"),
     ("glimepiride", "Z79.84"),
