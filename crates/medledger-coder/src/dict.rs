@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use medledger_codesets::icd10cm::tabular::Tabular;
 use medledger_text::{abbrev, morph};
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 
 /// Where a dictionary term comes from.
@@ -390,6 +390,23 @@ pub fn clean_term(text: &str) -> String {
     joined
 }
 
+/// The two words of a title of the form "A and B" (", unspecified" allowed).
+fn either_word(desc: &str) -> Vec<&str> {
+    let d = desc.strip_suffix(", unspecified").unwrap_or(desc);
+    match d.split_once(" and ") {
+        Some((a, b))
+            if !a.is_empty()
+                && !b.is_empty()
+                && [a, b]
+                    .iter()
+                    .all(|w| w.chars().all(|c| c.is_alphabetic() || c == '-')) =>
+        {
+            vec![a, b]
+        }
+        _ => Vec::new(),
+    }
+}
+
 /// Splits a cleaned term into required and optional concept ids.
 pub fn term_concepts(cleaned: &str, vocab: &mut Vocab) -> (Vec<u32>, Vec<u32>) {
     let mut required = Vec::new();
@@ -552,6 +569,7 @@ impl<'a> Builder<'a> {
     /// Titles and inclusion terms of the whole tabular.
     pub fn add_tabular(&mut self) {
         let tab = self.tab;
+        let titles: FxHashSet<String> = tab.nodes.iter().map(|n| n.desc.to_lowercase()).collect();
         for i in 0..tab.nodes.len() as u32 {
             let node = tab.node(i);
             let Some((key, target, seventh)) = default_billable(tab, i) else {
@@ -565,6 +583,23 @@ impl<'a> Builder<'a> {
             self.add(key.clone(), target, seventh, source, &node.desc, None, 0.0);
             if target != i {
                 continue;
+            }
+            // "Anuria and oliguria": either word names the code, unless it
+            // is the title of a code of its own ("Nausea and vomiting" is
+            // not nausea).
+            for part in either_word(&node.desc) {
+                let lower = part.to_lowercase();
+                if !titles.contains(&lower) && !titles.contains(&format!("{lower}, unspecified")) {
+                    self.add(
+                        key.clone(),
+                        target,
+                        seventh,
+                        TermSource::Title,
+                        part,
+                        None,
+                        0.0,
+                    );
+                }
             }
             for note in &node.notes {
                 use medledger_codesets::icd10cm::tabular::NoteKind;
@@ -856,6 +891,15 @@ mod tests {
             "essential  hypertension"
         );
         assert_eq!(clean_term("Pneumonia, unspecified organism"), "pneumonia");
+        assert_eq!(
+            either_word("Anuria and oliguria"),
+            vec!["Anuria", "oliguria"]
+        );
+        assert_eq!(
+            either_word("Synovitis and tenosynovitis, unspecified"),
+            vec!["Synovitis", "tenosynovitis"]
+        );
+        assert!(either_word("Hypertensive heart and chronic kidney disease").is_empty());
         assert_eq!(
             clean_term("Enterococcus as the cause of diseases classified elsewhere"),
             "enterococcus"
