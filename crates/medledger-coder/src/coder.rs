@@ -395,6 +395,8 @@ fn heuristic(c: &Candidate, e: &Entry) -> f64 {
         TermSource::Learned => 0.3 + 0.6 * f64::from(e.weight),
         TermSource::Classifier => 0.3,
     };
+    // Our lexicon gives this very term as the index's default for the code.
+    let base = if e.attested { base.max(0.8) } else { base };
     let mut p = base;
     if !c.contiguous {
         p *= 0.75;

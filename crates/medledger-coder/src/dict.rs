@@ -85,6 +85,9 @@ pub struct Entry {
     /// Learned terms: documents that carried the code / contained the phrase.
     pub support: u32,
     pub df: u32,
+    /// Our lexicon names this very term for the code too (it is the
+    /// index's default for the term), whatever source the entry keeps.
+    pub attested: bool,
 }
 
 /// Concept ids of words.
@@ -562,6 +565,7 @@ impl<'a> Builder<'a> {
             contiguous: source == TermSource::Learned,
             support: 0,
             df: 0,
+            attested: source == TermSource::Lexicon,
         });
         true
     }
@@ -745,6 +749,7 @@ impl Dictionary {
                 let existing: &mut Entry = &mut keep[at];
                 // A learned weight survives on the kept entry.
                 existing.weight = existing.weight.max(e.weight);
+                existing.attested |= e.attested;
                 continue;
             }
             seen.insert(k, keep.len());
@@ -830,6 +835,7 @@ impl Dictionary {
                     contiguous: false,
                     support: c.pos,
                     df: c.pos + c.neg,
+                    attested: false,
                 });
                 Some((self.entries.len() as u32 - 1, ids))
             })
@@ -874,6 +880,7 @@ impl Dictionary {
                 contiguous: true,
                 support: lt.support,
                 df: lt.df,
+                attested: false,
             });
         }
         self.index();
