@@ -307,9 +307,18 @@ pub fn concept_of(lower: &str) -> String {
 pub fn token_concepts(original: &str, lower: &str, vocab: &Vocab, out: &mut Vec<u32>) {
     out.clear();
     if let Some(exp) = abbrev::expand(original) {
+        let mut prev = String::new();
         for w in exp.split(|c: char| !c.is_alphanumeric()) {
             let w = w.to_lowercase();
-            if w.is_empty() || is_stopword(&w) {
+            if w.is_empty() {
+                continue;
+            }
+            let before = std::mem::replace(&mut prev, w.clone());
+            if let Some(id) = designator(&before, &w).and_then(|d| vocab.get(&d)) {
+                out.push(id);
+                continue;
+            }
+            if is_stopword(&w) {
                 continue;
             }
             if let Some(id) = vocab.get(&concept_of(&w)) {
@@ -410,12 +419,44 @@ fn either_word(desc: &str) -> Vec<&str> {
     }
 }
 
+/// Words that a single letter designates the kind of ("hepatitis A",
+/// "vitamin D", "group B", "type A"): the letter is then a concept of its
+/// own, read only right after its head word.
+pub const LETTER_HEADS: &[&str] = &[
+    "hepatitis",
+    "vitamin",
+    "group",
+    "type",
+    "influenza",
+    "factor",
+];
+
+/// The concept of a designator letter after one of [`LETTER_HEADS`].
+pub fn designator(prev: &str, word: &str) -> Option<String> {
+    let mut cs = word.chars();
+    match (cs.next(), cs.next()) {
+        (Some(c), None) if ('a'..='e').contains(&c) && LETTER_HEADS.contains(&prev) => {
+            Some(format!("#{c}"))
+        }
+        _ => None,
+    }
+}
+
 /// Splits a cleaned term into required and optional concept ids.
 pub fn term_concepts(cleaned: &str, vocab: &mut Vocab) -> (Vec<u32>, Vec<u32>) {
     let mut required = Vec::new();
     let mut optional = Vec::new();
+    let mut prev = "";
     for w in cleaned.split(|c: char| !c.is_alphanumeric()) {
-        if w.is_empty() || is_stopword(w) {
+        if w.is_empty() {
+            continue;
+        }
+        let before = std::mem::replace(&mut prev, w);
+        if let Some(d) = designator(before, w) {
+            required.push(vocab.id(&d));
+            continue;
+        }
+        if is_stopword(w) {
             continue;
         }
         let c = concept_of(w);

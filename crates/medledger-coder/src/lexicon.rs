@@ -83,6 +83,8 @@ pub const DEFAULTS: &[(&str, &str)] = &[
     ("hiv", "B20"),
     ("human immunodeficiency virus infection", "B20"),
     ("hepatitis c", "B19.20"),
+    ("chronic hepatitis c", "B18.2"),
+    ("chronic hepatitis b", "B18.1"),
     ("hepatitis b", "B19.10"),
     ("cirrhosis", "K74.60"),
     ("liver cirrhosis", "K74.60"),

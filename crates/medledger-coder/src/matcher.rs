@@ -81,9 +81,19 @@ pub fn annotate<'t>(text: &'t str, dict: &Dictionary, scratch: &mut Scratch) -> 
     let mut concepts = Vec::with_capacity(tokens.len());
     let mut offsets = Vec::with_capacity(tokens.len() + 1);
     offsets.push(0u32);
+    let mut prev_word = "";
     for tok in &tokens {
         if tok.kind != TokenKind::Punct {
             scratch.concepts(text, tok, &dict.vocab, &mut concepts);
+            // "hepatitis C", "vitamin D": the letter right after its head.
+            if let Some(id) =
+                dict::designator(prev_word, &tok.lower).and_then(|d| dict.vocab.get(&d))
+            {
+                concepts.push(id);
+            }
+            prev_word = &tok.lower;
+        } else {
+            prev_word = "";
         }
         offsets.push(concepts.len() as u32);
     }

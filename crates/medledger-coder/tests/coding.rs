@@ -776,3 +776,23 @@ fn a_side_next_to_the_mention_refines_an_unspecified_side_code() {
         .collect();
     assert_eq!(ptosis, vec!["H02.409"], "{:?}", codes(&r));
 }
+
+#[test]
+fn a_designator_letter_counts_only_right_after_its_head_word() {
+    // "Hepatitis A without hepatic coma" (B15.9) is not hepatitis NOS, and
+    // an article "a" elsewhere in the sentence does not make it hepatitis A.
+    let all = |text: &str| {
+        let r = code(text);
+        r.suggestions
+            .iter()
+            .chain(&r.candidates)
+            .map(|s| s.code.clone())
+            .collect::<Vec<_>>()
+    };
+    let plain = all("Acute hepatitis was diagnosed in a young man.");
+    assert!(!plain.contains(&"B15.9".to_string()), "{plain:?}");
+    assert!(all("Hepatitis A serology positive.").contains(&"B15.9".to_string()));
+    assert!(all("Chronic hepatitis C.").contains(&"B18.2".to_string()));
+    assert!(all("Chronic HCV infection.").contains(&"B18.2".to_string()));
+    assert!(all("Group B streptococcus in the vaginal swab.").contains(&"B95.1".to_string()));
+}
