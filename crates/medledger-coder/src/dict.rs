@@ -220,6 +220,8 @@ const POSITION_WORDS: &[(&str, &[&str])] = &[
     ("cancer", &["malignant", "neoplasm"]),
     ("carcinoma", &["malignant", "neoplasm"]),
     ("lithiasis", &["calculus"]),
+    ("disorder", &["disease"]),
+    ("disorders", &["disease"]),
     // Roman stage and type numbers ("chronic kidney disease stage V"); a
     // number counts only next to the words it qualifies.
     ("ii", &["2"]),
@@ -401,6 +403,46 @@ pub fn clean_term(text: &str) -> String {
     }
     joined
 }
+
+/// Organs whose "<organ> disease" names a condition only with the word
+/// disease or disorder ("lungs clear" is not "lung disease NOS").
+const ORGANS: &[&str] = &[
+    "lung",
+    "liver",
+    "kidney",
+    "renal",
+    "heart",
+    "cardiac",
+    "stomach",
+    "bowel",
+    "intestine",
+    "intestinal",
+    "bladder",
+    "bone",
+    "skin",
+    "eye",
+    "ear",
+    "brain",
+    "spleen",
+    "pancreas",
+    "thyroid",
+    "breast",
+    "prostate",
+    "uterus",
+    "ovary",
+    "joint",
+    "muscle",
+    "nerve",
+    "spine",
+    "gallbladder",
+    "esophagus",
+    "colon",
+    "rectum",
+    "anus",
+    "testis",
+    "vulva",
+    "vagina",
+];
 
 /// The two words of a title of the form "A and B" (", unspecified" allowed).
 fn either_word(desc: &str) -> Vec<&str> {
@@ -586,9 +628,40 @@ impl<'a> Builder<'a> {
         weight: f32,
     ) -> bool {
         let cleaned = clean_term(text);
-        let (required, optional) = term_concepts(&cleaned, &mut self.dict.vocab);
+        let (mut required, mut optional) = term_concepts(&cleaned, &mut self.dict.vocab);
         if required.is_empty() {
             return false;
+        }
+        // "Other disorders of lung": the site alone is not the condition; the
+        // note must say disease or disorder too ("lungs clear" is not J98.4).
+        let site_disease = || {
+            let words: Vec<&str> = cleaned
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|w| !w.is_empty() && !is_stopword(w))
+                .collect();
+            matches!(words.as_slice(), [site, "disease" | "disorder"] if ORGANS.contains(site))
+        };
+        let bare_site = match source {
+            TermSource::Title | TermSource::CategoryDefault => {
+                [
+                    " disease of ",
+                    " diseases of ",
+                    " disorder of ",
+                    " disorders of ",
+                ]
+                .iter()
+                .any(|p| format!(" {cleaned} ").contains(p))
+                    || site_disease()
+            }
+            TermSource::Inclusion | TermSource::Index => site_disease(),
+            _ => false,
+        };
+        if bare_site {
+            let disease = self.dict.vocab.id(&concept_of("disease"));
+            optional.retain(|&c| c != disease && c != self.dict.vocab.id(&concept_of("disorder")));
+            required.push(disease);
+            required.sort_unstable();
+            required.dedup();
         }
         let desc = &self.tab.node(node).desc;
         self.dict.entries.push(Entry {

@@ -82,8 +82,17 @@ pub fn annotate<'t>(text: &'t str, dict: &Dictionary, scratch: &mut Scratch) -> 
     let mut offsets = Vec::with_capacity(tokens.len() + 1);
     offsets.push(0u32);
     let mut prev_word = "";
-    for tok in &tokens {
-        if tok.kind != TokenKind::Punct {
+    for (i, tok) in tokens.iter().enumerate() {
+        // "PE:" and "MS:" label a physical exam and a mental status in a
+        // note's layout; they do not name pulmonary embolism or multiple
+        // sclerosis.
+        let label = matches!(&text[tok.start..tok.end], "PE" | "MS")
+            && tokens
+                .get(i + 1)
+                .is_some_and(|n| &text[n.start..n.end] == ":");
+        if label {
+            prev_word = "";
+        } else if tok.kind != TokenKind::Punct {
             scratch.concepts(text, tok, &dict.vocab, &mut concepts);
             // "hepatitis C", "vitamin D": the letter right after its head.
             if let Some(id) =

@@ -796,3 +796,23 @@ fn a_designator_letter_counts_only_right_after_its_head_word() {
     assert!(all("Chronic HCV infection.").contains(&"B18.2".to_string()));
     assert!(all("Group B streptococcus in the vaginal swab.").contains(&"B95.1".to_string()));
 }
+
+#[test]
+fn an_organ_named_in_the_exam_is_not_a_disease_of_it() {
+    // "Other disorders of lung" (J98.4) and "Lung disease NOS" need the word
+    // disease or disorder; "PE:" and "MS:" label exam sections.
+    let all = |text: &str| {
+        let r = code(text);
+        r.suggestions
+            .iter()
+            .chain(&r.candidates)
+            .map(|s| s.code.clone())
+            .collect::<Vec<_>>()
+    };
+    let exam = all("PE: BP 120/80, lungs clear, liver not palpable. MS: alert and oriented.");
+    for c in ["J98.4", "K76.9", "K76.89", "I26.99", "G35"] {
+        assert!(!exam.iter().any(|x| x.starts_with(c)), "{c} in {exam:?}");
+    }
+    assert!(all("Known lung disease.").contains(&"J98.4".to_string()));
+    assert!(all("He has a PE on CT angiogram.").contains(&"I26.99".to_string()));
+}
