@@ -64,6 +64,29 @@ fn codes(r: &CodingResult) -> Vec<String> {
     r.suggestions.iter().map(|s| s.code.clone()).collect()
 }
 
+/// Every code the coder lists for `text`: suggestions, then candidates.
+fn listed(text: &str) -> Vec<String> {
+    let r = code(text);
+    r.suggestions
+        .iter()
+        .chain(&r.candidates)
+        .map(|s| s.code.clone())
+        .collect()
+}
+
+/// The most confident code listed for `text`, with the whole result.
+fn most_confident(text: &str) -> (medledger_coder::Suggestion, CodingResult) {
+    let r = code(text);
+    let s = r
+        .suggestions
+        .iter()
+        .chain(&r.candidates)
+        .max_by(|a, b| a.confidence.total_cmp(&b.confidence))
+        .cloned()
+        .expect("a code");
+    (s, r)
+}
+
 fn check_invariants(text: &str, r: &CodingResult) {
     let chars: Vec<char> = text.chars().collect();
     for s in r.suggestions.iter().chain(&r.candidates) {
@@ -708,27 +731,13 @@ fn curated_terms_the_tabular_does_not_spell() {
     }
     // Diabetes with a complication, type not documented, is type 2
     // (OCG I.C.4.a.2), not "other specified diabetes" (E13).
-    let r = code("Diabetic neuropathy of both feet.");
-    let first = r
-        .suggestions
-        .iter()
-        .chain(&r.candidates)
-        .max_by(|a, b| a.confidence.total_cmp(&b.confidence))
-        .expect("a code");
+    let (first, r) = most_confident("Diabetic neuropathy of both feet.");
     assert_eq!(first.code, "E11.40", "{:?}", codes(&r));
     // Leukemia in remission is told from leukemia not in remission.
-    let best = |text: &str| {
-        let r = code(text);
-        r.suggestions
-            .iter()
-            .chain(&r.candidates)
-            .max_by(|a, b| a.confidence.total_cmp(&b.confidence))
-            .map(|s| s.code.clone())
-    };
-    assert_eq!(best("Acute myeloid leukemia.").as_deref(), Some("C92.00"));
+    assert_eq!(most_confident("Acute myeloid leukemia.").0.code, "C92.00");
     assert_eq!(
-        best("Myeloid leukemia in remission.").as_deref(),
-        Some("C92.91")
+        most_confident("Myeloid leukemia in remission.").0.code,
+        "C92.91"
     );
     // "ex-smoker" is not a current smoker.
     let r = code("He is an ex-smoker.");
@@ -741,17 +750,7 @@ fn curated_terms_the_tabular_does_not_spell() {
 
 #[test]
 fn a_side_next_to_the_mention_refines_an_unspecified_side_code() {
-    let best = |text: &str| {
-        let r = code(text);
-        let s = r
-            .suggestions
-            .iter()
-            .chain(&r.candidates)
-            .max_by(|a, b| a.confidence.total_cmp(&b.confidence))
-            .cloned()
-            .expect("a code");
-        (s, r)
-    };
+    let best = most_confident;
     let (s, _) = best("Left palpebral ptosis.");
     assert_eq!(s.code, "H02.402");
     assert!(
@@ -781,14 +780,7 @@ fn a_side_next_to_the_mention_refines_an_unspecified_side_code() {
 fn a_designator_letter_counts_only_right_after_its_head_word() {
     // "Hepatitis A without hepatic coma" (B15.9) is not hepatitis NOS, and
     // an article "a" elsewhere in the sentence does not make it hepatitis A.
-    let all = |text: &str| {
-        let r = code(text);
-        r.suggestions
-            .iter()
-            .chain(&r.candidates)
-            .map(|s| s.code.clone())
-            .collect::<Vec<_>>()
-    };
+    let all = listed;
     let plain = all("Acute hepatitis was diagnosed in a young man.");
     assert!(!plain.contains(&"B15.9".to_string()), "{plain:?}");
     assert!(all("Hepatitis A serology positive.").contains(&"B15.9".to_string()));
@@ -801,14 +793,7 @@ fn a_designator_letter_counts_only_right_after_its_head_word() {
 fn an_organ_named_in_the_exam_is_not_a_disease_of_it() {
     // "Other disorders of lung" (J98.4) and "Lung disease NOS" need the word
     // disease or disorder; "PE:" and "MS:" label exam sections.
-    let all = |text: &str| {
-        let r = code(text);
-        r.suggestions
-            .iter()
-            .chain(&r.candidates)
-            .map(|s| s.code.clone())
-            .collect::<Vec<_>>()
-    };
+    let all = listed;
     let exam = all("PE: BP 120/80, lungs clear, liver not palpable. MS: alert and oriented.");
     for c in ["J98.4", "K76.9", "K76.89", "I26.99", "G35"] {
         assert!(!exam.iter().any(|x| x.starts_with(c)), "{c} in {exam:?}");
