@@ -220,6 +220,8 @@ const POSITION_WORDS: &[(&str, &[&str])] = &[
     ("cancer", &["malignant", "neoplasm"]),
     ("carcinoma", &["malignant", "neoplasm"]),
     ("lithiasis", &["calculus"]),
+    // "E. coli": the classification writes Escherichia coli.
+    ("coli", &["escherichia"]),
     ("disorder", &["disease"]),
     ("disorders", &["disease"]),
     // Roman stage and type numbers ("chronic kidney disease stage V"); a
