@@ -1151,6 +1151,15 @@ impl<'e> Coder<'e> {
                 side.name()
             ));
             c.term_key = format!("{}|{}", c.term_key, side.name());
+            if !self
+                .tab
+                .node(target)
+                .desc
+                .to_lowercase()
+                .contains("unspecified")
+            {
+                c.flags.retain(|f| *f != Flag::UnspecifiedCode);
+            }
             c.key = key;
             c.node = target;
         }

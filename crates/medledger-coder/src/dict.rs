@@ -208,8 +208,10 @@ pub const STOPWORDS: &[&str] = &[
     "revealed",
 ];
 
-/// Words of clinical notes that the tabular writes as a phrase.
-const POSITION_WORDS: &[(&str, &[&str])] = &[
+/// Words of clinical notes and the concepts the classification writes them
+/// with: positions spelled as two words, histologies read as their
+/// behaviour, synonyms (lithiasis → calculus), Roman stage numbers.
+const NOTE_WORD_CONCEPTS: &[(&str, &[&str])] = &[
     ("distal", &["lower", "end"]),
     ("proximal", &["upper", "end"]),
     ("kidney", &["renal"]),
@@ -343,8 +345,8 @@ pub fn token_concepts(original: &str, lower: &str, vocab: &Vocab, out: &mut Vec<
             out.push(id);
         }
     }
-    // Anatomical position words the classification spells as two words.
-    if let Some((_, words)) = POSITION_WORDS.iter().find(|(w, _)| *w == lower) {
+    // What the classification writes this word with.
+    if let Some((_, words)) = NOTE_WORD_CONCEPTS.iter().find(|(w, _)| *w == lower) {
         for w in *words {
             if let Some(id) = vocab.get(&concept_of(w)) {
                 out.push(id);
@@ -636,31 +638,27 @@ impl<'a> Builder<'a> {
         }
         // "Other disorders of lung": the site alone is not the condition; the
         // note must say disease or disorder too ("lungs clear" is not J98.4).
-        let site_disease = || {
-            let words: Vec<&str> = cleaned
-                .split(|c: char| !c.is_alphanumeric())
-                .filter(|w| !w.is_empty() && !is_stopword(w))
-                .collect();
-            matches!(words.as_slice(), [site, "disease" | "disorder"] if ORGANS.contains(site))
-        };
+        let all: Vec<&str> = cleaned
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .collect();
+        let content: Vec<&str> = all.iter().copied().filter(|w| !is_stopword(w)).collect();
+        let organ_disease = matches!(content.as_slice(),
+            [site, "disease" | "disorder"] if ORGANS.contains(site));
         let bare_site = match source {
             TermSource::Title | TermSource::CategoryDefault => {
-                [
-                    " disease of ",
-                    " diseases of ",
-                    " disorder of ",
-                    " disorders of ",
-                ]
-                .iter()
-                .any(|p| format!(" {cleaned} ").contains(p))
-                    || site_disease()
+                organ_disease
+                    || all.windows(2).any(|w| {
+                        matches!(w, ["disease" | "diseases" | "disorder" | "disorders", "of"])
+                    })
             }
-            TermSource::Inclusion | TermSource::Index => site_disease(),
+            TermSource::Inclusion | TermSource::Index => organ_disease,
             _ => false,
         };
         if bare_site {
             let disease = self.dict.vocab.id(&concept_of("disease"));
-            optional.retain(|&c| c != disease && c != self.dict.vocab.id(&concept_of("disorder")));
+            let disorder = self.dict.vocab.id(&concept_of("disorder"));
+            optional.retain(|&c| c != disease && c != disorder);
             required.push(disease);
             required.sort_unstable();
             required.dedup();
@@ -762,35 +760,27 @@ impl<'a> Builder<'a> {
     pub fn add_index(&mut self, tree: &medledger_codesets::icd10cm::index::IndexTree) {
         use medledger_codesets::icd10cm::index::IndexKind;
         // Table columns by their published headings (column 1 holds the
-        // term itself): what each behaviour of a site reads as in a note.
-        let column = |names: &[&str]| -> Option<u8> {
-            tree.headings
-                .iter()
-                .find(|(_, h)| {
-                    let h = h.to_lowercase();
-                    names.iter().all(|n| h.contains(n))
-                })
-                .map(|(c, _)| *c)
+        // term itself), with what each reads as in a note.
+        let wanted: &[(&[&str], &str)] = match tree.kind {
+            IndexKind::Neoplasm => &[
+                (&["malignant", "primary"], "malignant neoplasm"),
+                (&["malignant", "secondary"], "metastasis"),
+            ],
+            IndexKind::Drug => &[(&["poisoning", "accidental"], "poisoning")],
+            _ => &[],
         };
-        let neoplasm_columns: Vec<(u8, &str)> = if tree.kind == IndexKind::Neoplasm {
-            [
-                (column(&["malignant", "primary"]), "malignant neoplasm"),
-                (column(&["malignant", "secondary"]), "metastasis"),
-            ]
-            .into_iter()
-            .filter_map(|(c, w)| c.map(|c| (c, w)))
-            .collect()
-        } else {
-            Vec::new()
-        };
-        let drug_columns: Vec<(u8, &str)> = if tree.kind == IndexKind::Drug {
-            [(column(&["poisoning", "accidental"]), "poisoning")]
-                .into_iter()
-                .filter_map(|(c, w)| c.map(|c| (c, w)))
-                .collect()
-        } else {
-            Vec::new()
-        };
+        let columns: Vec<(u8, &str)> = wanted
+            .iter()
+            .filter_map(|(names, reads)| {
+                tree.headings
+                    .iter()
+                    .find(|(_, h)| {
+                        let h = h.to_lowercase();
+                        names.iter().all(|n| h.contains(n))
+                    })
+                    .map(|(c, _)| (*c, *reads))
+            })
+            .collect();
         let mut path: Vec<String> = Vec::new();
         for term in &tree.terms {
             path.truncate(term.level as usize);
@@ -799,7 +789,16 @@ impl<'a> Builder<'a> {
             if let Some(c) = &term.code {
                 codes.push((c.clone(), path.join(" ")));
             }
-            if !neoplasm_columns.is_empty() && path.len() > 1 {
+            let cells: Vec<(&String, &str)> = columns
+                .iter()
+                .filter_map(|(col, reads)| {
+                    term.cells
+                        .iter()
+                        .find(|(k, _)| k == col)
+                        .map(|(_, c)| (c, *reads))
+                })
+                .collect();
+            if tree.kind == IndexKind::Neoplasm && path.len() > 1 {
                 // The site, without the main term "Neoplasm, neoplastic";
                 // a site spelled two ways ("abdomen, abdominal") reads as
                 // either.
@@ -807,17 +806,14 @@ impl<'a> Builder<'a> {
                 let last = &path[path.len() - 1];
                 for spelling in last.split(", ").filter(|w| !w.trim().is_empty()) {
                     let site = format!("{outer} {spelling}");
-                    for (col, reads) in &neoplasm_columns {
-                        if let Some((_, c)) = term.cells.iter().find(|(k, _)| k == col) {
-                            // The behaviour first: cleaning cuts a title at qualifiers
-                            // ("unspecified whether descended or undescended").
-                            codes.push((c.clone(), format!("{reads} {}", site.trim())));
-                        }
+                    for (c, reads) in &cells {
+                        // The behaviour first: cleaning cuts a title at qualifiers
+                        // ("unspecified whether descended or undescended").
+                        codes.push(((*c).clone(), format!("{reads} {}", site.trim())));
                     }
                 }
-            }
-            for (col, reads) in &drug_columns {
-                if let Some((_, c)) = term.cells.iter().find(|(k, _)| k == col) {
+            } else if tree.kind != IndexKind::Neoplasm {
+                for (c, reads) in cells {
                     codes.push((c.clone(), format!("{} {reads}", path.join(" "))));
                 }
             }

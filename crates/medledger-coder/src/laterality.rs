@@ -14,12 +14,14 @@ use crate::matcher::Annotated;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Side {
-    Right,
-    Left,
-    Bilateral,
+    Right = 0,
+    Left = 1,
+    Bilateral = 2,
 }
 
 impl Side {
+    const ALL: [Side; 3] = [Side::Right, Side::Left, Side::Bilateral];
+
     pub fn name(self) -> &'static str {
         match self {
             Side::Right => "right",
@@ -29,21 +31,14 @@ impl Side {
     }
 }
 
-/// The side codes of one unspecified-side code (tabular node indices).
+/// The side codes of one unspecified-side code (tabular node indices), by
+/// [`Side`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Sides {
-    pub right: Option<u32>,
-    pub left: Option<u32>,
-    pub bilateral: Option<u32>,
-}
+pub struct Sides([Option<u32>; 3]);
 
 impl Sides {
     pub fn get(&self, s: Side) -> Option<u32> {
-        match s {
-            Side::Right => self.right,
-            Side::Left => self.left,
-            Side::Bilateral => self.bilateral,
-        }
+        self.0[s as usize]
     }
 }
 
@@ -70,11 +65,11 @@ fn words(desc: &str) -> Vec<String> {
 
 /// The side a title names: exactly one of right, left, bilateral.
 fn title_side(ws: &[String]) -> Option<Side> {
-    let has = |w: &str| ws.iter().any(|x| x == w);
-    match (has("right"), has("left"), has("bilateral")) {
-        (true, false, false) => Some(Side::Right),
-        (false, true, false) => Some(Side::Left),
-        (false, false, true) => Some(Side::Bilateral),
+    let mut named = Side::ALL
+        .into_iter()
+        .filter(|s| ws.iter().any(|w| w == s.name()));
+    match (named.next(), named.next()) {
+        (Some(s), None) => Some(s),
         _ => None,
     }
 }
@@ -95,41 +90,32 @@ impl Laterality {
             }
         }
         let mut by_node = FxHashMap::default();
-        for kids in children.values() {
-            if kids.len() < 2 {
-                continue;
-            }
-            let described: Vec<(u32, Vec<String>)> = kids
+        for kids in children.values().filter(|k| k.len() >= 2) {
+            // Each sibling's words, and its title without the side words.
+            let described: Vec<(u32, Vec<String>, Vec<String>)> = kids
                 .iter()
-                .map(|&k| (k, words(&tab.node(k).desc)))
+                .map(|&k| {
+                    let ws = words(&tab.node(k).desc);
+                    let rest = ws
+                        .iter()
+                        .filter(|w| !SIDE_WORDS.contains(&w.as_str()))
+                        .cloned()
+                        .collect();
+                    (k, ws, rest)
+                })
                 .collect();
-            let rest = |ws: &[String]| -> Vec<String> {
-                ws.iter()
-                    .filter(|w| !SIDE_WORDS.contains(&w.as_str()))
-                    .cloned()
-                    .collect()
-            };
-            for (u, uw) in &described {
-                if !uw.iter().any(|w| w == "unspecified") || title_side(uw).is_some() {
+            for (u, uw, key) in &described {
+                let names_a_side = Side::ALL.iter().any(|s| uw.iter().any(|w| w == s.name()));
+                if names_a_side || !uw.iter().any(|w| w == "unspecified") {
                     continue;
                 }
-                if ["right", "left", "bilateral"]
-                    .iter()
-                    .any(|s| uw.iter().any(|w| w == s))
-                {
-                    continue;
-                }
-                let key = rest(uw);
                 let mut sides = Sides::default();
-                for (s, sw) in &described {
-                    if s == u || rest(sw) != key {
-                        continue;
-                    }
-                    match title_side(sw) {
-                        Some(Side::Right) => sides.right = Some(*s),
-                        Some(Side::Left) => sides.left = Some(*s),
-                        Some(Side::Bilateral) => sides.bilateral = Some(*s),
-                        None => {}
+                for (s, sw, rest) in &described {
+                    if s != u
+                        && rest == key
+                        && let Some(side) = title_side(sw)
+                    {
+                        sides.0[side as usize] = Some(*s);
                     }
                 }
                 if sides != Sides::default() {
@@ -142,10 +128,6 @@ impl Laterality {
 
     pub fn sides(&self, node: u32) -> Option<&Sides> {
         self.by_node.get(&node)
-    }
-
-    pub fn len(&self) -> usize {
-        self.by_node.len()
     }
 
     pub fn is_empty(&self) -> bool {

@@ -758,7 +758,14 @@ fn a_side_next_to_the_mention_refines_an_unspecified_side_code() {
         "{:?}",
         s.logic.steps
     );
-    assert_eq!(best("Bilateral ocular pain.").0.code, "H57.13");
+    let (bilateral, _) = best("Bilateral ocular pain.");
+    assert_eq!(bilateral.code, "H57.13");
+    // The sided code is no longer flagged as unspecified.
+    assert!(
+        !bilateral.flags.contains(&Flag::UnspecifiedCode),
+        "{:?}",
+        bilateral.flags
+    );
     assert_eq!(best("Ptosis OD.").0.code, "H02.401");
     // No side in the note: the unspecified code stays, flagged as such.
     assert_eq!(best("Ocular pain since yesterday.").0.code, "H57.10");
