@@ -248,3 +248,52 @@ fn eval_codiesp_json_has_the_stable_keys_on_any_directory() {
     assert_eq!(r["documents"], 250);
     assert!(r["micro_f1"].as_f64().unwrap() > 0.2, "{r}");
 }
+
+#[test]
+fn code_notes_lists_as_many_candidates_as_asked() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let note = dir.path().join("n.txt");
+    std::fs::write(
+        &note,
+        "Chest pain, shortness of breath, anemia, hypothyroidism, cataract, acute kidney failure.",
+    )
+    .unwrap();
+    let out = dir.path().join("coded.ndjson");
+    let candidates = |extra: &[&str]| -> usize {
+        let mut args = vec![
+            "--json",
+            "code-notes",
+            note.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--no-model",
+        ];
+        args.extend_from_slice(extra);
+        ok(&medledger(data(), &args));
+        let line: Value =
+            serde_json::from_str(std::fs::read_to_string(&out).unwrap().trim()).unwrap();
+        line["candidates"].as_array().unwrap().len()
+    };
+    assert_eq!(candidates(&["--candidates", "0"]), 0);
+    let one = candidates(&["--candidates", "1"]);
+    assert_eq!(one, 1);
+    let all = candidates(&["--candidates", "1000", "--candidates-floor", "0"]);
+    assert!(all > one, "{all}");
+    let bad = medledger(
+        data(),
+        &[
+            "code-notes",
+            note.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--candidates-floor",
+            "2",
+        ],
+    );
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("--candidates-floor"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+}
