@@ -18,6 +18,7 @@ use crate::error::{CoderError, Result};
 use crate::lexicon;
 use crate::matcher::{self, Annotated, Mention, Scratch};
 use crate::model::{ContextPolicy, Model, Stat};
+use crate::numeric::NumericRule;
 
 pub const ENGINE_VERSION: &str = concat!("medledger-coder-", env!("CARGO_PKG_VERSION"));
 pub const DEFAULT_MAX_NOTE_BYTES: usize = 1 << 20;
@@ -407,6 +408,12 @@ fn heuristic(c: &Candidate, e: &Entry) -> f64 {
     if !c.affirmed {
         p *= 0.6;
     }
+    // A "NOS" term whose every mention lies inside a longer match of
+    // another code ("Fracture NOS" inside "fracture of the left distal
+    // radius") is specified otherwise there: the longer term is the reading.
+    if c.nested && e.text.trim_end().ends_with(" NOS") {
+        p *= 0.6;
+    }
     p *= 0.85 + 0.15 * c.coverage;
     p += 0.05 * ((c.mentions.len().saturating_sub(1)).min(2) as f64);
     p.clamp(0.0, 0.99)
@@ -494,6 +501,10 @@ pub struct Coder<'e> {
     laterality: crate::laterality::Laterality,
     /// ICD-11 companions already read from the WHO maps, by code key.
     icd11_cache: std::sync::RwLock<FxHashMap<String, Option<Icd11Out>>>,
+    /// Dictionary entry of each code a numeric rule gives (BMI, weeks of
+    /// gestation), and the rule of each such entry.
+    numeric_entries: FxHashMap<String, u32>,
+    numeric_rule: FxHashMap<u32, NumericRule>,
 }
 
 /// The model's keyword classifiers, indexed by concept.
@@ -603,6 +614,15 @@ impl<'e> Coder<'e> {
             dict.add_learned(&tab, &m.learned_terms);
         }
         let nb = NbIndex::build(&mut dict, &tab, model.as_ref());
+        // Unanchored, after every re-index: their indices stay valid.
+        let mut numeric_entries = FxHashMap::default();
+        let mut numeric_rule = FxHashMap::default();
+        for (rule, key) in crate::numeric::all_keys() {
+            if let Some(e) = dict.add_unanchored(&tab, &key, TermSource::Lexicon, rule.term()) {
+                numeric_entries.insert(key, e);
+                numeric_rule.insert(e, rule);
+            }
+        }
         let neighbours = match &model {
             Some(m) => crate::neighbours::NeighbourIndex::build(
                 &m.neighbours,
@@ -657,7 +677,36 @@ impl<'e> Coder<'e> {
             nb,
             neighbours,
             icd11_cache: Default::default(),
+            numeric_entries,
+            numeric_rule,
         }
+    }
+
+    /// The note's mentions: dictionary matches, then the numeric rules'
+    /// readings (appended, so the matcher's indices stay as they are).
+    pub fn mentions(
+        &self,
+        note: &Annotated,
+        scratch: &mut Scratch,
+        enc: &Encounter,
+    ) -> Vec<Mention> {
+        let mut mentions = matcher::find_mentions(note, &self.dict, scratch);
+        for r in crate::numeric::readings(note, enc.age) {
+            let Some(&entry) = self.numeric_entries.get(&r.key) else {
+                continue;
+            };
+            let (first, last) = (r.tokens[0], r.tokens[r.tokens.len() - 1]);
+            mentions.push(Mention {
+                entry,
+                sentence: r.sentence,
+                window: last - first + 1,
+                tokens: r.tokens,
+                optional_found: 0,
+                subsumed_by: None,
+                nested: false,
+            });
+        }
+        mentions
     }
 
     pub fn model_version(&self) -> Option<String> {
@@ -710,7 +759,7 @@ impl<'e> Coder<'e> {
             return Err(CoderError::Empty { id: id.to_string() });
         }
         let note = matcher::annotate(text, &self.dict, scratch);
-        let mentions = matcher::find_mentions(&note, &self.dict, scratch);
+        let mentions = self.mentions(&note, scratch, enc);
         let (cands, mut not_coded) = self.candidates(&note, &mentions, enc);
         let probabilities: Vec<f64> = match &self.model {
             Some(m) => {
@@ -836,6 +885,24 @@ impl<'e> Coder<'e> {
             }
             i = j;
         }
+        // A negation word right before a later part of a gapped mention
+        // negates it: in "cardiac auscultation rhythmic, no murmurs" there
+        // is no cardiac murmur, though no trigger precedes "cardiac".
+        for (m, cx) in mentions.iter().zip(ctxs.iter_mut()) {
+            if let Some(cx) = cx.as_mut()
+                && !cx.negated
+                && let Some(t) = gap_negation(note, &m.tokens)
+            {
+                let tok = &note.tokens[t];
+                cx.negated = true;
+                cx.cues.push(medledger_text::Cue {
+                    kind: medledger_text::ContextKind::Negated,
+                    start: tok.start,
+                    end: tok.end,
+                    text: tok.lower.clone(),
+                });
+            }
+        }
         let mut by_key: FxHashMap<&str, Vec<u32>> = FxHashMap::default();
         for (i, m) in mentions.iter().enumerate() {
             if m.subsumed_by.is_none() {
@@ -851,6 +918,20 @@ impl<'e> Coder<'e> {
         for key in keys {
             let ms = &by_key[key];
             let mut c = self.candidate_from(key, ms, mentions, &ctxs, note, n_tokens);
+            if let Some(&rule) = self.numeric_rule.get(&c.best_entry) {
+                c.rule = rule.rule_id().into();
+                c.guideline = Some(rule.guideline().into());
+                c.term_key = rule.rule_id().into();
+                c.steps = vec![format!(
+                    "read the documented value \"{}\" as {}",
+                    fragments(note, &mentions[ms[0] as usize].tokens, None)
+                        .iter()
+                        .map(|f| f.text.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" … "),
+                    normalize::icd10cm_display(key)
+                )];
+            }
             // Guideline policy on context.
             let chronic = || lexicon::CHRONIC_PREFIXES.iter().any(|p| key.starts_with(p));
             if c.affirmed {
@@ -988,6 +1069,7 @@ impl<'e> Coder<'e> {
             }
             out.push(c);
         }
+        self.bmi_policy(&mut out, &mut not_coded, note, mentions);
         self.episode_of_care(&mut out, note);
         self.laterality(&mut out, mentions, note);
         if self.model.is_none() {
@@ -1057,6 +1139,49 @@ impl<'e> Coder<'e> {
         (out, not_coded)
     }
 
+    /// OCG I.C.21.c.3: a body mass index is reported only with an associated
+    /// reportable diagnosis (obesity, malnutrition, underweight, cachexia).
+    /// Without one it is not coded under the official policy; under a model
+    /// (whose history may code it anyway) it stays a candidate, flagged for a
+    /// provider query.
+    fn bmi_policy(
+        &self,
+        out: &mut Vec<Candidate>,
+        not_coded: &mut Vec<NotCoded>,
+        note: &Annotated,
+        mentions: &[Mention],
+    ) {
+        let is_bmi = |c: &Candidate| c.rule.starts_with("rule.bmi");
+        if !out.iter().any(is_bmi) {
+            return;
+        }
+        let associated = out
+            .iter()
+            .any(|c| c.affirmed && lexicon::BMI_ASSOCIATED.iter().any(|p| c.key.starts_with(p)));
+        if associated {
+            for c in out.iter_mut().filter(|c| is_bmi(c)) {
+                c.steps
+                    .push("reported with the note's associated weight diagnosis".into());
+            }
+            return;
+        }
+        const WHY: &str = "body mass index documented without an associated reportable diagnosis (obesity, malnutrition, underweight): not coded (ICD-10-CM OCG I.C.21.c.3)";
+        if self.model.is_none() {
+            let (bmi, rest): (Vec<Candidate>, Vec<Candidate>) =
+                std::mem::take(out).into_iter().partition(is_bmi);
+            *out = rest;
+            not_coded.extend(bmi.iter().map(|c| self.not_coded(c, note, mentions, WHY)));
+        } else {
+            for c in out.iter_mut().filter(|c| is_bmi(c)) {
+                c.flags.push(Flag::QueryProvider);
+                c.steps.push(
+                    "no associated weight diagnosis found in the note: query the provider (OCG I.C.21.c.3)"
+                        .into(),
+                );
+            }
+        }
+    }
+
     /// The 7th character for the episode of care (I.C.19.a): subsequent
     /// encounter or sequela when the note says so, else the default initial
     /// encounter stays, flagged.
@@ -1119,12 +1244,15 @@ impl<'e> Coder<'e> {
     /// Laterality (OCG I.B.13): an unspecified-side code becomes its right,
     /// left or bilateral sibling when a side word stands next to one of its
     /// mentions, unless that code is a candidate of its own already.
-    fn laterality(&self, out: &mut [Candidate], mentions: &[Mention], note: &Annotated) {
+    fn laterality(&self, out: &mut Vec<Candidate>, mentions: &[Mention], note: &Annotated) {
         if self.laterality.is_empty() {
             return;
         }
         let present: FxHashSet<String> = out.iter().map(|c| c.key.clone()).collect();
-        for c in out.iter_mut() {
+        // An unspecified-side code whose side code the note's words already
+        // gave is dropped: the side is documented.
+        let mut redundant = vec![false; out.len()];
+        for (ci, c) in out.iter_mut().enumerate() {
             let Some(sides) = self.laterality.sides(c.node) else {
                 continue;
             };
@@ -1142,6 +1270,7 @@ impl<'e> Coder<'e> {
             let suffix = c.key.get(node_key.len()..).unwrap_or("").to_string();
             let key = format!("{}{suffix}", self.tab.node(target).key);
             if present.contains(&key) {
+                redundant[ci] = c.affirmed;
                 continue;
             }
             let t = &note.tokens[tok as usize];
@@ -1163,6 +1292,11 @@ impl<'e> Coder<'e> {
             c.key = key;
             c.node = target;
         }
+        let mut i = 0;
+        out.retain(|_| {
+            i += 1;
+            !redundant[i - 1]
+        });
     }
 
     /// Signs and symptoms integral to a confirmed diagnosis are not coded
@@ -2128,6 +2262,33 @@ pub fn fragments(note: &Annotated, tokens: &[u32], chars: Option<&CharIndex>) ->
         i = j + 1;
     }
     out
+}
+
+/// Negation words that, right before a later part of a gapped mention,
+/// negate that part.
+const GAP_NEGATIONS: &[&str] = &["no", "not", "without", "nor", "w/o"];
+
+/// The token of a negation word standing right before (or one word before)
+/// a later part of a gapped mention, inside the gap.
+fn gap_negation(note: &Annotated, tokens: &[u32]) -> Option<usize> {
+    for w in tokens.windows(2) {
+        let (prev, next) = (w[0] as usize, w[1] as usize);
+        if next <= prev + 1 {
+            continue;
+        }
+        let is_neg = |t: usize| t > prev && GAP_NEGATIONS.contains(&note.tokens[t].lower.as_str());
+        if is_neg(next - 1) {
+            return Some(next - 1);
+        }
+        // "no audible murmurs", "without any murmur".
+        if next >= 2
+            && is_neg(next - 2)
+            && note.tokens[next - 1].kind != medledger_text::TokenKind::Punct
+        {
+            return Some(next - 2);
+        }
+    }
+    None
 }
 
 /// Among chosen codes resting on exactly the same evidence tokens, only the

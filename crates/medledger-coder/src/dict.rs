@@ -631,6 +631,12 @@ impl<'a> Builder<'a> {
         index_path: Option<String>,
         weight: f32,
     ) -> bool {
+        // Body mass index and weeks of gestation are read off the number
+        // the note documents (`numeric`), not off titles that spell each
+        // value band.
+        if crate::numeric::is_numeric_code(&key) {
+            return false;
+        }
         let cleaned = clean_term(text);
         let (mut required, mut optional) = term_concepts(&cleaned, &mut self.dict.vocab);
         if required.is_empty() {
@@ -925,33 +931,57 @@ impl Dictionary {
         classifiers
             .iter()
             .map(|c| {
-                let medledger_codesets::icd10cm::tabular::Resolution::Billable { node, .. } =
-                    tab.resolve(&c.code)
-                else {
-                    return None;
-                };
+                let entry = self.add_unanchored(
+                    tab,
+                    &c.code,
+                    TermSource::Classifier,
+                    &format!("keyword model ({} coded notes)", c.pos),
+                )?;
+                let e = &mut self.entries[entry as usize];
+                e.support = c.pos;
+                e.df = c.pos + c.neg;
                 let ids: Vec<u32> = c.features.iter().map(|f| self.vocab.id(&f.0)).collect();
-                let desc = &tab.node(node).desc;
-                self.entries.push(Entry {
-                    key: c.code.clone(),
-                    node,
-                    source: TermSource::Classifier,
-                    text: format!("keyword model ({} coded notes)", c.pos),
-                    required: Vec::new(),
-                    optional: Vec::new(),
-                    other: is_other_title(desc),
-                    unspecified: desc.to_lowercase().contains("unspecified"),
-                    default_seventh: None,
-                    index_path: None,
-                    weight: 0.0,
-                    contiguous: false,
-                    support: c.pos,
-                    df: c.pos + c.neg,
-                    attested: false,
-                });
-                Some((self.entries.len() as u32 - 1, ids))
+                Some((entry, ids))
             })
             .collect()
+    }
+
+    /// Adds an entry that the matcher never matches (no concepts, no
+    /// anchor): it names a code that something other than a term proposes
+    /// (a keyword classifier, a numeric rule). None when the code is not
+    /// billable in the release. Entries added so stay valid only while the
+    /// dictionary is not re-indexed.
+    pub fn add_unanchored(
+        &mut self,
+        tab: &Tabular,
+        code: &str,
+        source: TermSource,
+        text: &str,
+    ) -> Option<u32> {
+        let medledger_codesets::icd10cm::tabular::Resolution::Billable { node, .. } =
+            tab.resolve(code)
+        else {
+            return None;
+        };
+        let desc = &tab.node(node).desc;
+        self.entries.push(Entry {
+            key: code.to_string(),
+            node,
+            source,
+            text: text.to_string(),
+            required: Vec::new(),
+            optional: Vec::new(),
+            other: is_other_title(desc),
+            unspecified: desc.to_lowercase().contains("unspecified"),
+            default_seventh: None,
+            index_path: None,
+            weight: 0.0,
+            contiguous: false,
+            support: 0,
+            df: 0,
+            attested: source == TermSource::Lexicon,
+        });
+        Some(self.entries.len() as u32 - 1)
     }
 
     /// Adds learned terms (concept phrases in the same vocabulary) and
@@ -963,6 +993,9 @@ impl Dictionary {
             else {
                 continue;
             };
+            if crate::numeric::is_numeric_code(&lt.code) {
+                continue;
+            }
             let required: Vec<u32> = {
                 let mut r: Vec<u32> = lt
                     .concepts

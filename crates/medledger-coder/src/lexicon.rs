@@ -60,6 +60,11 @@ pub const DEFAULTS: &[(&str, &str)] = &[
     ("weight loss", "R63.4"),
     ("edema", "R60.9"),
     ("jaundice", "R17"),
+    ("paleness", "R23.1"),
+    ("pale skin", "R23.1"),
+    ("pale mucous membranes", "R23.1"),
+    ("mucocutaneous pallor", "R23.1"),
+    ("cutaneous pallor", "R23.1"),
     ("hematuria", "R31.9"),
     ("hemoptysis", "R04.2"),
     ("syncope", "R55"),
@@ -546,3 +551,8 @@ pub const LONG_TERM_DRUGS: &[(&str, &str)] = &[
     ("rivaroxaban", "Z79.01"),
     ("aspirin", "Z79.82"),
 ];
+
+/// Diagnoses a body mass index code is reported with (OCG I.C.21.c.3):
+/// obesity and overweight, malnutrition, abnormal weight loss, underweight,
+/// cachexia, wasting.
+pub const BMI_ASSOCIATED: &[&str] = &["E66", "E4", "R634", "R636", "R64", "E88A"];

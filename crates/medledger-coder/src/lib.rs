@@ -20,6 +20,7 @@ pub mod lexicon;
 pub mod matcher;
 pub mod model;
 pub mod neighbours;
+pub mod numeric;
 pub mod train;
 
 pub use coder::{Coder, CoderOptions, CodingResult, Encounter, Setting, Sex, Suggestion};

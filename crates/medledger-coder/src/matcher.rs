@@ -346,8 +346,8 @@ fn is_strict_subset(a: &[u32], b: &[u32]) -> bool {
 
 /// Marks mentions whose tokens are a strict subset of another mention's in
 /// the same sentence (the longer, more specific term wins), except a
-/// learned phrase inside a longer match of another code, which stays a
-/// mention marked [`Mention::nested`].
+/// learned phrase inside a longer match of another code, or a term inside a
+/// gapped match, which stays a mention marked [`Mention::nested`].
 fn mark_subsumed(ms: &mut [Mention], base: u32, dict: &Dictionary) {
     let n = ms.len();
     for i in 0..n {

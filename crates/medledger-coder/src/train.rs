@@ -384,7 +384,7 @@ fn candidates_of(
     idx.iter()
         .map(|&i| {
             let note = matcher::annotate(&notes[i].text, &coder.dict, scratch);
-            let mentions = matcher::find_mentions(&note, &coder.dict, scratch);
+            let mentions = coder.mentions(&note, scratch, &enc);
             progress(1, 0);
             coder.candidates(&note, &mentions, &enc).0
         })

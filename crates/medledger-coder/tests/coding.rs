@@ -808,3 +808,111 @@ fn an_organ_named_in_the_exam_is_not_a_disease_of_it() {
     assert!(all("Known lung disease.").contains(&"J98.4".to_string()));
     assert!(all("He has a PE on CT angiogram.").contains(&"I26.99".to_string()));
 }
+
+#[test]
+fn a_documented_side_drops_the_unspecified_side_code_and_nos_terms_yield() {
+    // The title of the left-radius code matches, and so does the
+    // unspecified-radius one: only the documented side is listed, and the
+    // "Fracture NOS" reading of the head word (an unspecified body region)
+    // is not suggested over it.
+    let r = code("Fracture of the left distal radius.");
+    let all: Vec<&str> = r
+        .suggestions
+        .iter()
+        .chain(&r.candidates)
+        .map(|s| s.code.as_str())
+        .collect();
+    assert!(all.contains(&"S52.502A"), "{all:?}");
+    assert!(!all.contains(&"S52.509A"), "{all:?}");
+    assert_eq!(codes(&r), vec!["S52.502A"]);
+    check_invariants("Fracture of the left distal radius.", &r);
+}
+
+#[test]
+fn body_mass_index_is_read_off_the_value_with_its_associated_diagnosis() {
+    let text = "Obese woman, weight 98 kg, BMI 34.6 kg/m2.";
+    let r = code(text);
+    check_invariants(text, &r);
+    let bmi = r
+        .suggestions
+        .iter()
+        .find(|s| s.code == "Z68.34")
+        .unwrap_or_else(|| panic!("{:?}", codes(&r)));
+    assert_eq!(bmi.logic.rule, "rule.bmi_adult");
+    assert!(
+        bmi.logic
+            .guideline
+            .as_deref()
+            .unwrap_or("")
+            .contains("I.C.21.c.3")
+    );
+    let ev: Vec<&str> = bmi.evidence.iter().map(|e| e.text.as_str()).collect();
+    assert_eq!(ev, vec!["BMI 34.6"]);
+    assert!(codes(&r).contains(&"E66.9".to_string()), "{:?}", codes(&r));
+    // Without an associated diagnosis the value is recorded as not coded.
+    let plain = code("Height 170 cm, weight 64 kg, BMI 22.1.");
+    assert!(!codes(&plain).iter().any(|c| c.starts_with("Z68")));
+    let why = plain
+        .not_coded
+        .iter()
+        .find(|n| n.code == "Z68.22")
+        .expect("recorded as not coded");
+    assert!(why.reason.contains("associated"), "{}", why.reason);
+    // A child's value is not an adult code.
+    let child = coder()
+        .code(
+            "t",
+            "Obesity, BMI 31.",
+            &Encounter {
+                age: Some(11),
+                ..Encounter::default()
+            },
+            &mut Scratch::default(),
+        )
+        .expect("codes");
+    assert!(!codes(&child).iter().any(|c| c.starts_with("Z68")));
+}
+
+#[test]
+fn weeks_of_gestation_are_coded_for_the_mother_only() {
+    let text = "A 31-year-old woman, 34 weeks pregnant, presented with headache.";
+    let r = code(text);
+    check_invariants(text, &r);
+    let z = r
+        .suggestions
+        .iter()
+        .find(|s| s.code == "Z3A.34")
+        .unwrap_or_else(|| panic!("{:?}", codes(&r)));
+    assert_eq!(z.logic.rule, "rule.weeks_of_gestation");
+    assert_eq!(z.evidence[0].text, "34 weeks pregnant");
+    let newborn = listed("Preterm newborn of 32 weeks gestational age with respiratory distress.");
+    assert!(!newborn.iter().any(|c| c.starts_with("Z3A")), "{newborn:?}");
+    // A negated value is not coded either.
+    assert!(
+        !codes(&code("Not pregnant; 10 weeks of amenorrhea denied."))
+            .iter()
+            .any(|c| c.starts_with("Z3A"))
+    );
+}
+
+#[test]
+fn a_negation_inside_a_gapped_mention_negates_it() {
+    let r = code("Cardiac auscultation rhythmic, no murmurs.");
+    assert!(!codes(&r).contains(&"R01.1".to_string()), "{:?}", codes(&r));
+    assert!(
+        r.not_coded
+            .iter()
+            .any(|n| n.code == "R01.1" && n.reason.starts_with("negated"))
+    );
+    assert!(
+        codes(&code("Cardiac auscultation showed a systolic murmur."))
+            .contains(&"R01.1".to_string())
+    );
+}
+
+#[test]
+fn a_depressible_abdomen_is_not_depression() {
+    let all = listed("Abdomen soft and depressible, not painful on palpation.");
+    assert!(!all.iter().any(|c| c.starts_with("F32")), "{all:?}");
+    assert!(listed("Pale skin and mucous membranes.").contains(&"R23.1".to_string()));
+}

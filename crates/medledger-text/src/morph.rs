@@ -399,6 +399,12 @@ pub fn stem(word: &str) -> String {
     if norm.len() > 5 && norm.ends_with("itis") {
         return norm.into_owned();
     }
+    // An "-ible"/"-able" adjective names a quality, not the condition the
+    // stemmer would fold it into: a "depressible" (soft) abdomen is not
+    // depression, a "compressible" vein is not compression.
+    if norm.len() > 7 && (norm.ends_with("ible") || norm.ends_with("able")) {
+        return norm[..norm.len() - 1].to_string();
+    }
     STEMMER.with(|cell| {
         let mut slot = cell.borrow_mut();
         let stemmer = slot.get_or_insert_with(|| Stemmer::create(Algorithm::English));
@@ -442,6 +448,16 @@ mod tests {
         for (gb, us) in cases {
             assert_eq!(normalize_word(gb), us, "{gb}");
         }
+    }
+
+    #[test]
+    fn able_adjectives_keep_their_own_stem() {
+        assert_ne!(stem("depressible"), stem("depression"));
+        assert_ne!(stem("compressible"), stem("compression"));
+        assert_eq!(stem("depressible"), "depressibl");
+        assert_eq!(stem("irritable"), stem("Irritable".to_lowercase().as_str()));
+        // Short words are left to the stemmer.
+        assert_eq!(stem("table"), stem("tables"));
     }
 
     #[test]
