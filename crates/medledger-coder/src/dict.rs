@@ -357,6 +357,34 @@ pub fn token_concepts(original: &str, lower: &str, vocab: &Vocab, out: &mut Vec<
     out.dedup();
 }
 
+/// The spellings of a Table of Neoplasms site and its qualifiers: after a
+/// comma, one word sharing its first four letters with a word of the site is
+/// another spelling of it ("abdomen, abdominal"); anything else qualifies
+/// the site ("Meckel diverticulum, malignant").
+fn site_spellings(site: &str) -> (Vec<&str>, String) {
+    let mut parts = site.split(", ").map(str::trim).filter(|w| !w.is_empty());
+    let Some(first) = parts.next() else {
+        return (Vec::new(), String::new());
+    };
+    let stem4 = |w: &str| w.to_lowercase().chars().take(4).collect::<String>();
+    let heads: Vec<String> = first
+        .split_whitespace()
+        .filter(|w| w.chars().count() >= 4)
+        .map(stem4)
+        .collect();
+    let mut spellings = vec![first];
+    let mut qualifiers = Vec::new();
+    for p in parts {
+        let one_word = !p.contains(' ') && p.chars().count() >= 4;
+        if one_word && heads.contains(&stem4(p)) {
+            spellings.push(p);
+        } else {
+            qualifiers.push(p);
+        }
+    }
+    (spellings, qualifiers.join(" "))
+}
+
 /// Cleans a classification term for matching: removes parenthesised and
 /// bracketed nonessential words, comma qualifiers that only say the term is
 /// unspecified, and "without ..." / "not ..." tails that name what is absent.
@@ -479,6 +507,10 @@ pub const LETTER_HEADS: &[&str] = &[
 
 /// The concept of a designator letter after one of [`LETTER_HEADS`].
 pub fn designator(prev: &str, word: &str) -> Option<String> {
+    // "type I diabetes", "stage I": the roman one (the pronoun elsewhere).
+    if word == "i" && matches!(prev, "type" | "stage" | "grade" | "class") {
+        return Some("1".into());
+    }
     let mut cs = word.chars();
     match (cs.next(), cs.next()) {
         (Some(c), None) if ('a'..='e').contains(&c) && LETTER_HEADS.contains(&prev) => {
@@ -574,20 +606,28 @@ pub fn default_billable(tab: &Tabular, idx: u32) -> Option<(String, u32, Option<
             }
         };
     }
-    // Direct children: prefer one whose title says unspecified.
+    // Direct children: the one whose title says unspecified, and among
+    // several the one that names no side and says it most often ("Edema of
+    // unspecified eye, unspecified eyelid", not "Edema of right eye,
+    // unspecified eyelid").
     let end = node.end;
     let mut i = idx + 1;
-    let mut best: Option<u32> = None;
+    let mut best: Option<(i32, u32)> = None;
     while i < end {
         let child = tab.node(i);
         let t = child.desc.to_lowercase();
         if t.contains("unspecified") || t.ends_with("without complications") {
-            best = Some(i);
-            break;
+            let sided = ["right", "left", "bilateral"]
+                .iter()
+                .any(|w| t.split(|c: char| !c.is_alphanumeric()).any(|x| x == *w));
+            let score = t.matches("unspecified").count() as i32 - 10 * i32::from(sided);
+            if best.is_none_or(|(b, _)| score > b) {
+                best = Some((score, i));
+            }
         }
         i = child.end;
     }
-    let b = best?;
+    let (_, b) = best?;
     default_billable(tab, b)
 }
 
@@ -661,6 +701,18 @@ impl<'a> Builder<'a> {
             TermSource::Inclusion | TermSource::Index => organ_disease,
             _ => false,
         };
+        // "Other specified diabetes mellitus": a residual code for a kind the
+        // note names otherwise (an index term or an inclusion term leads
+        // there); its title alone needs the note to say "other".
+        if matches!(source, TermSource::Title | TermSource::CategoryDefault)
+            && cleaned.starts_with("other specified ")
+        {
+            let other = self.dict.vocab.id(&concept_of("other"));
+            optional.retain(|&c| c != other);
+            required.push(other);
+            required.sort_unstable();
+            required.dedup();
+        }
         if bare_site {
             let disease = self.dict.vocab.id(&concept_of("disease"));
             let disorder = self.dict.vocab.id(&concept_of("disorder"));
@@ -810,8 +862,9 @@ impl<'a> Builder<'a> {
                 // either.
                 let outer = path[1..path.len() - 1].join(" ");
                 let last = &path[path.len() - 1];
-                for spelling in last.split(", ").filter(|w| !w.trim().is_empty()) {
-                    let site = format!("{outer} {spelling}");
+                let (spellings, qualifiers) = site_spellings(last);
+                for spelling in spellings {
+                    let site = format!("{outer} {spelling} {qualifiers}");
                     for (c, reads) in &cells {
                         // The behaviour first: cleaning cuts a title at qualifiers
                         // ("unspecified whether descended or undescended").
@@ -865,9 +918,16 @@ impl Dictionary {
             let k = (e.key.clone(), e.required.clone());
             if let Some(&at) = seen.get(&k) {
                 let existing: &mut Entry = &mut keep[at];
-                // A learned weight survives on the kept entry.
+                // A learned weight survives on the kept entry, and so do the
+                // duplicate's optional words ("diabetes" and "diabetes
+                // mellitus" are one entry that reads "mellitus" too).
                 existing.weight = existing.weight.max(e.weight);
                 existing.attested |= e.attested;
+                for o in e.optional {
+                    if !existing.optional.contains(&o) {
+                        existing.optional.push(o);
+                    }
+                }
                 continue;
             }
             seen.insert(k, keep.len());
@@ -1034,6 +1094,19 @@ impl Dictionary {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_neoplasm_site_after_a_comma_is_a_spelling_or_a_qualifier() {
+        assert_eq!(
+            site_spellings("abdomen, abdominal"),
+            (vec!["abdomen", "abdominal"], String::new())
+        );
+        assert_eq!(
+            site_spellings("Meckel diverticulum, malignant"),
+            (vec!["Meckel diverticulum"], "malignant".to_string())
+        );
+        assert_eq!(site_spellings("liver"), (vec!["liver"], String::new()));
+    }
+
     use super::*;
 
     #[test]

@@ -118,6 +118,9 @@ pub fn annotate<'t>(text: &'t str, dict: &Dictionary, scratch: &mut Scratch) -> 
     }
 }
 
+/// Words that do not count in a mention's window.
+const FREE_IN_GAP: &[&str] = &["of", "the", "a", "an", "in", "on", "at", "to"];
+
 /// One match of a dictionary entry in a sentence.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Mention {
@@ -125,7 +128,8 @@ pub struct Mention {
     pub sentence: u32,
     /// Token indices of the matched words, sorted.
     pub tokens: Vec<u32>,
-    /// Tokens from the first to the last matched word.
+    /// Tokens from the first to the last matched word, less the articles
+    /// and prepositions between them.
     pub window: u32,
     /// Optional (generic) concepts of the entry found in the window.
     pub optional_found: u32,
@@ -246,6 +250,20 @@ pub fn find_mentions(note: &Annotated, dict: &Dictionary, scratch: &mut Scratch)
                     out.push(m);
                 }
             }
+        }
+        // Articles and prepositions in a gap do not part a term ("malignant
+        // neoplasm of the adrenal gland" is one phrase); a conjunction, a
+        // sign or a content word does ("hypertension and an unrelated
+        // cardiac arrhythmia").
+        for m in &mut out[first..] {
+            let (lo, hi) = (m.tokens[0], m.tokens[m.tokens.len() - 1]);
+            let free = (lo..=hi)
+                .filter(|t| {
+                    m.tokens.binary_search(t).is_err()
+                        && FREE_IN_GAP.contains(&note.tokens[*t as usize].lower.as_str())
+                })
+                .count() as u32;
+            m.window = hi - lo + 1 - free;
         }
         mark_subsumed(&mut out[first..], first as u32, dict);
     }

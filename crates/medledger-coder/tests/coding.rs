@@ -916,3 +916,46 @@ fn a_depressible_abdomen_is_not_depression() {
     assert!(!all.iter().any(|c| c.starts_with("F32")), "{all:?}");
     assert!(listed("Pale skin and mucous membranes.").contains(&"R23.1".to_string()));
 }
+
+#[test]
+fn plain_diabetes_is_type_2_and_a_roman_type_is_read() {
+    // "Other specified diabetes mellitus" (E13) needs the note to say other;
+    // the index default for diabetes is E11.9.
+    for text in [
+        "Diabetes mellitus.",
+        "Patient with diabetes mellitus and hypertension.",
+        "Diabetes mellitus type 2.",
+    ] {
+        let c = codes(&code(text));
+        assert!(c.contains(&"E11.9".to_string()), "{text}: {c:?}");
+        assert!(
+            !c.iter()
+                .any(|x| x.starts_with("E13") || x.starts_with("E10")),
+            "{text}: {c:?}"
+        );
+    }
+    let c = codes(&code("Type I diabetes mellitus."));
+    assert_eq!(c, vec!["E10.9"]);
+    // The pronoun is not a type.
+    assert_eq!(codes(&code("I have diabetes.")), vec!["E11.9"]);
+}
+
+#[test]
+fn a_category_default_names_no_side_and_articles_do_not_part_a_term() {
+    // H02.84 has "right eye, unspecified eyelid" before "unspecified eye,
+    // unspecified eyelid": the default is the one with no side.
+    assert_eq!(most_confident("Eyelid edema.").0.code, "H02.849");
+    // "of the" between the words is still one phrase: a contiguous match,
+    // confident enough to be suggested.
+    let r = code("Malignant neoplasm of the adrenal gland.");
+    assert_eq!(codes(&r), vec!["C74.90"]);
+    let s = &r.suggestions[0];
+    assert!(
+        !s.logic.steps[0].contains("words apart"),
+        "{:?}",
+        s.logic.steps
+    );
+    // A table row qualified after a comma is not read as the bare behaviour.
+    let meckel = listed("Malignant neoplasm of the adrenal gland.");
+    assert!(!meckel.contains(&"C17.3".to_string()), "{meckel:?}");
+}
