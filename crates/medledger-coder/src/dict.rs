@@ -88,6 +88,10 @@ pub struct Entry {
     /// Our lexicon names this very term for the code too (it is the
     /// index's default for the term), whatever source the entry keeps.
     pub attested: bool,
+    /// Concepts the note must name as absent, right after "without" or
+    /// "no" following the term's words ("migraine without aura").
+    #[serde(default)]
+    pub absent: Vec<u32>,
 }
 
 /// Concept ids of words.
@@ -232,6 +236,12 @@ const NOTE_WORD_CONCEPTS: &[(&str, &[&str])] = &[
     ("iii", &["3"]),
     ("iv", &["4"]),
     ("v", &["5"]),
+    // The classification's limbs: "cellulitis of the left lower leg" is
+    // of the left lower limb.
+    ("leg", &["lower", "limb"]),
+    ("legs", &["lower", "limb"]),
+    ("arm", &["upper", "limb"]),
+    ("arms", &["upper", "limb"]),
     ("appendicular", &["appendix"]),
     ("appendiceal", &["appendix"]),
     // Histologies: what their behaviour reads as in the classification.
@@ -389,6 +399,55 @@ fn site_spellings(site: &str) -> (Vec<&str>, String) {
 /// bracketed nonessential words, comma qualifiers that only say the term is
 /// unspecified, and "without ..." / "not ..." tails that name what is absent.
 pub fn clean_term(text: &str) -> String {
+    clean_term_parts(text).0
+}
+
+/// What a "without ..." tail names when it is the default reading of the
+/// term (the index's code for the bare term says it): no complication,
+/// no perforation or bleeding, no exacerbation, no coma.
+const DEFAULT_ABSENT: &[&str] = &[
+    "complication",
+    "complications",
+    "perforation",
+    "abscess",
+    "bleeding",
+    "hemorrhage",
+    "obstruction",
+    "gangrene",
+    "coma",
+    "exacerbation",
+    "acute",
+    "heart",
+    "status",
+    "hyperosmolarity",
+    "ketoacidosis",
+    "mention",
+    "behavioral",
+    "psychotic",
+    "myelopathy",
+    "radiculopathy",
+    "cor",
+    "hematuria",
+    "current",
+    "pathological",
+    "fistula",
+    "rupture",
+    "hyperglycemia",
+    "hypoglycemia",
+    "intractable",
+    "intractability",
+    "refractory",
+    "recurrence",
+    "sepsis",
+    "dyskinesia",
+];
+
+/// [`clean_term`], and the "without ..." tails that tell the code from its
+/// siblings ("Migraine without aura" is not migraine NOS): a note reads as
+/// the term only when it says them too ("without aura"). A tail is the
+/// default reading, and dropped, when the term says it is unspecified or
+/// when it names a complication ([`DEFAULT_ABSENT`]).
+pub fn clean_term_parts(text: &str) -> (String, Vec<String>) {
     let plain = medledger_codesets::search::strip_bracketed(text);
     let mut lower = plain.to_lowercase();
     // Infectious agents (B95-B97): the organism documented as the cause
@@ -399,11 +458,46 @@ pub fn clean_term(text: &str) -> String {
     }
     if lower.contains("classified elsewhere") {
         // Manifestation codes: never coded from a mention alone.
-        return String::new();
+        return (String::new(), Vec::new());
     }
+    let mut absent: Vec<String> = Vec::new();
+    let mut without = |tail: &str| {
+        let first = tail.split_whitespace().next().unwrap_or("");
+        if !DEFAULT_ABSENT.contains(&first) && !tail.trim().is_empty() {
+            absent.push(tail.trim().to_string());
+        }
+    };
+    let segs: Vec<&str> = lower.split(',').map(str::trim).collect();
+    // A "without" list runs on over the segments up to its "and ..." / "or
+    // ..." ("without behavioral disturbance, psychotic disturbance, mood
+    // disturbance, and anxiety").
+    let list_end = |from: usize| {
+        segs[from + 1..]
+            .iter()
+            .position(|x| x.starts_with("and ") || x.starts_with("or "))
+            .map(|k| from + 1 + k)
+    };
     let mut kept: Vec<&str> = Vec::new();
-    for (i, seg) in lower.split(',').enumerate() {
-        let s = seg.trim();
+    let mut skip_to: Option<usize> = None;
+    for (i, &seg) in segs.iter().enumerate() {
+        let mut s = seg;
+        if skip_to.is_some_and(|e| i <= e) {
+            without(s.trim_start_matches("and ").trim_start_matches("or "));
+            continue;
+        }
+        if let Some(tail) = s.strip_prefix("without ") {
+            if i == 0 {
+                return (String::new(), Vec::new());
+            }
+            without(tail);
+            skip_to = list_end(i);
+            continue;
+        }
+        if let Some(p) = s.find(" without ") {
+            without(&s[p + " without ".len()..]);
+            s = &s[..p];
+            skip_to = list_end(i);
+        }
         if i == 0 {
             kept.push(s);
             continue;
@@ -413,27 +507,28 @@ pub fn clean_term(text: &str) -> String {
             || s.contains("not elsewhere classified")
             || s.starts_with("not ")
         {
-            // "unspecified in remission": the remission status is still
-            // what tells the code from its siblings.
+            // "unspecified in remission", "unspecified with rectal
+            // bleeding": the status or the complication is still what tells
+            // the code from its siblings.
             for status in ["in remission", "in relapse"] {
                 if s.contains(status) {
                     kept.push(status);
                 }
+            }
+            if let Some(p) = s.find(" with ") {
+                kept.push(&s[p + 1..]);
             }
             continue;
         }
         kept.push(s);
     }
     let mut joined = kept.join(" ");
-    for cut in [" without ", " not ", " except "] {
+    for cut in [" not ", " except "] {
         if let Some(p) = joined.find(cut) {
             joined.truncate(p);
         }
     }
-    if joined.starts_with("without ") {
-        joined.clear();
-    }
-    joined
+    (joined, absent)
 }
 
 /// Organs whose "<organ> disease" names a condition only with the word
@@ -677,8 +772,15 @@ impl<'a> Builder<'a> {
         if crate::numeric::is_numeric_code(&key) {
             return false;
         }
-        let cleaned = clean_term(text);
+        let (cleaned, absent_tails) = clean_term_parts(text);
         let (mut required, mut optional) = term_concepts(&cleaned, &mut self.dict.vocab);
+        let mut absent: Vec<u32> = Vec::new();
+        for tail in &absent_tails {
+            absent.extend(term_concepts(tail, &mut self.dict.vocab).0);
+        }
+        absent.sort_unstable();
+        absent.dedup();
+        absent.retain(|a| !required.contains(a));
         if required.is_empty() {
             return false;
         }
@@ -738,6 +840,7 @@ impl<'a> Builder<'a> {
             support: 0,
             df: 0,
             attested: source == TermSource::Lexicon,
+            absent,
         });
         true
     }
@@ -912,10 +1015,10 @@ impl Dictionary {
     /// that the fewest entries share.
     pub fn index(&mut self) {
         // Drop exact duplicates (same code, same concepts).
-        let mut seen: FxHashMap<(String, Vec<u32>), usize> = FxHashMap::default();
+        let mut seen: FxHashMap<(String, Vec<u32>, Vec<u32>), usize> = FxHashMap::default();
         let mut keep = Vec::with_capacity(self.entries.len());
         for e in std::mem::take(&mut self.entries) {
-            let k = (e.key.clone(), e.required.clone());
+            let k = (e.key.clone(), e.required.clone(), e.absent.clone());
             if let Some(&at) = seen.get(&k) {
                 let existing: &mut Entry = &mut keep[at];
                 // A learned weight survives on the kept entry, and so do the
@@ -1040,6 +1143,7 @@ impl Dictionary {
             support: 0,
             df: 0,
             attested: source == TermSource::Lexicon,
+            absent: Vec::new(),
         });
         Some(self.entries.len() as u32 - 1)
     }
@@ -1086,6 +1190,7 @@ impl Dictionary {
                 support: lt.support,
                 df: lt.df,
                 attested: false,
+                absent: Vec::new(),
             });
         }
         self.index();
@@ -1094,6 +1199,46 @@ impl Dictionary {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn without_tails_are_defaults_or_what_the_note_must_say_is_absent() {
+        // A complication named absent is the default reading: dropped.
+        assert_eq!(
+            clean_term_parts("Type 2 diabetes mellitus without complications"),
+            ("type 2 diabetes mellitus".to_string(), vec![])
+        );
+        assert_eq!(
+            clean_term_parts("Migraine, unspecified, not intractable, without status migrainosus"),
+            ("migraine".to_string(), vec![])
+        );
+        // What tells the code from its siblings stays, to be read absent.
+        assert_eq!(
+            clean_term_parts("Migraine without aura, not intractable, without status migrainosus"),
+            ("migraine".to_string(), vec!["aura".to_string()])
+        );
+        // A site after the tail still belongs to the term.
+        assert_eq!(
+            clean_term_parts("Rheumatoid arthritis without rheumatoid factor, right shoulder"),
+            (
+                "rheumatoid arthritis right shoulder".to_string(),
+                vec!["rheumatoid factor".to_string()]
+            )
+        );
+        // A "without" list runs to its "and ...".
+        let (term, absent) = clean_term_parts(
+            "Unspecified dementia, unspecified severity, without behavioral disturbance, psychotic disturbance, mood disturbance, and anxiety",
+        );
+        assert_eq!(term, "unspecified dementia");
+        assert!(
+            absent.iter().all(|a| !a.contains("behavioral")),
+            "{absent:?}"
+        );
+        // An unspecified segment keeps its complication.
+        assert_eq!(
+            clean_term("Ulcerative colitis, unspecified with rectal bleeding"),
+            "ulcerative colitis with rectal bleeding"
+        );
+    }
+
     #[test]
     fn a_neoplasm_site_after_a_comma_is_a_spelling_or_a_qualifier() {
         assert_eq!(

@@ -154,8 +154,19 @@ struct SentenceConcepts<'a> {
     pairs: &'a [(u32, u32)],
     slots: &'a [(u32, u32, u32)],
     stamp: u32,
-    /// Tokens just after "without"/"no", sorted.
-    excluded: &'a [u32],
+    /// Tokens just after "without"/"no" (within two words), sorted, each
+    /// with the position of its "without"/"no".
+    excluded: &'a [(u32, u32)],
+}
+
+impl SentenceConcepts<'_> {
+    /// The "without"/"no" before token `t`, when `t` is one it excludes.
+    fn excluded_by(&self, t: u32) -> Option<u32> {
+        self.excluded
+            .binary_search_by_key(&t, |x| x.0)
+            .ok()
+            .map(|i| self.excluded[i].1)
+    }
 }
 
 impl SentenceConcepts<'_> {
@@ -210,16 +221,18 @@ pub fn find_mentions(note: &Annotated, dict: &Dictionary, scratch: &mut Scratch)
         // such a word does not count as an entry's optional concept found,
         // or "with other specified complication" would outrank "without
         // complications".
-        let excluded: Vec<u32> = s
+        let excluded: Vec<(u32, u32)> = s
             .tokens
             .clone()
-            .filter(|&t| {
-                (t.saturating_sub(2)..t).any(|p| {
-                    p >= s.tokens.start
-                        && matches!(note.tokens[p].lower.as_str(), "without" | "no" | "w/o")
-                })
+            .filter_map(|t| {
+                (t.saturating_sub(2)..t)
+                    .rev()
+                    .find(|&p| {
+                        p >= s.tokens.start
+                            && matches!(note.tokens[p].lower.as_str(), "without" | "no" | "w/o")
+                    })
+                    .map(|p| (t as u32, p as u32))
             })
-            .map(|t| t as u32)
             .collect();
         let sc = SentenceConcepts {
             pairs,
@@ -327,19 +340,39 @@ fn match_entry(
         if window as usize > limit {
             continue;
         }
+        // A word of the term that the note says is absent, after another
+        // of its words ("migraine without aura" is not migraine with aura);
+        // a "no" before the whole term is the context's to read.
+        if toks
+            .iter()
+            .any(|&t| sc.excluded_by(t).is_some_and(|q| q > lo))
+        {
+            continue;
+        }
         if best.as_ref().is_none_or(|(w, _)| window < *w) {
             best = Some((window, toks));
         }
     }
     let (window, mut toks) = best?;
     let (lo, hi) = (toks[0], toks[toks.len() - 1]);
+    // What the term says is absent, the note must say is absent right
+    // after the term's words: "migraine without aura".
+    for &a in &e.absent {
+        let (t, q) = sc
+            .positions(a)
+            .iter()
+            .filter_map(|x| sc.excluded_by(x.1).map(|q| (x.1, q)))
+            .find(|&(t, q)| q > lo && t <= hi + 4)?;
+        toks.push(q);
+        toks.push(t);
+    }
     let mut optional_found = 0;
     for &o in &e.optional {
         if let Some(t) = sc
             .positions(o)
             .iter()
             .map(|x| x.1)
-            .find(|t| *t + 3 >= lo && *t <= hi + 3 && sc.excluded.binary_search(t).is_err())
+            .find(|t| *t + 3 >= lo && *t <= hi + 3 && sc.excluded_by(*t).is_none())
         {
             optional_found += 1;
             toks.push(t);

@@ -959,3 +959,31 @@ fn a_category_default_names_no_side_and_articles_do_not_part_a_term() {
     let meckel = listed("Malignant neoplasm of the adrenal gland.");
     assert!(!meckel.contains(&"C17.3".to_string()), "{meckel:?}");
 }
+
+#[test]
+fn a_without_qualifier_is_read_only_when_the_note_says_it() {
+    // The bare term is the index's default; "without aura" is G43.0.
+    assert_eq!(codes(&code("Migraine.")), vec!["G43.909"]);
+    let r = code("Migraine without aura.");
+    assert_eq!(codes(&r), vec!["G43.009"]);
+    assert_eq!(r.suggestions[0].evidence[0].text, "Migraine without aura");
+    // With aura is not read off "without aura".
+    assert!(!listed("Migraine without aura.").contains(&"G43.109".to_string()));
+    assert_eq!(codes(&code("Migraine with aura.")), vec!["G43.109"]);
+    // Default "without" tails (complications, dyskinesia) stay the default.
+    assert_eq!(codes(&code("Parkinson disease.")), vec!["G20.A1"]);
+    assert_eq!(codes(&code("Ulcerative colitis.")), vec!["K51.90"]);
+    assert_eq!(
+        codes(&code("Ulcerative colitis with rectal bleeding.")),
+        vec!["K51.911"]
+    );
+    // A leg is the classification's lower limb.
+    assert_eq!(
+        codes(&code("Cellulitis of the left lower leg.")),
+        vec!["L03.116"]
+    );
+    // A "no" before the whole term is the context's: recorded as negated.
+    let r = code("No chest pain.");
+    assert!(r.suggestions.is_empty(), "{:?}", codes(&r));
+    assert!(r.not_coded.iter().any(|n| n.reason.starts_with("negated")));
+}
