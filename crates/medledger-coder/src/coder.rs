@@ -1076,6 +1076,7 @@ impl<'e> Coder<'e> {
             self.integral_symptoms(&mut out, mentions, note, &mut not_coded);
         }
         self.combinations(&mut out, &mut not_coded);
+        self.without_complications(&mut out, &mut not_coded);
         self.additional_codes(&mut out, note);
         // A code the note itself rules out (negated, hypothetical) is not
         // proposed again by a bag-of-words keyword model.
@@ -1646,7 +1647,9 @@ impl<'e> Coder<'e> {
         }
         let bm = &mentions[best as usize];
         let be = &dict.entries[bm.entry as usize];
-        let coverage = if be.optional.is_empty() {
+        // An entry our lexicon attests reads in full without its optional
+        // words (they come from the spellings merged into it).
+        let coverage = if be.optional.is_empty() || be.attested {
             1.0
         } else {
             bm.optional_found as f64 / be.optional.len() as f64
@@ -1916,6 +1919,42 @@ impl<'e> Coder<'e> {
                     cands.push(cc);
                 }
             }
+        }
+    }
+
+    /// A "without complications" (or "with unspecified complications") code
+    /// is not coded beside a code of its category that documents more ("type 2 diabetes with diabetic
+    /// nephropathy" is E11.21 alone, not E11.21 and E11.9): a word its term
+    /// requires and the other's does not names the complication.
+    fn without_complications(&self, cands: &mut Vec<Candidate>, not_coded: &mut Vec<NotCoded>) {
+        if self.model.is_some() {
+            return;
+        }
+        let required =
+            |c: &Candidate| -> &[u32] { &self.dict.entries[c.best_entry as usize].required };
+        let drop: Vec<usize> = (0..cands.len())
+            .filter(|&i| {
+                let c = &cands[i];
+                let d = &self.tab.node(c.node).desc;
+                (d.ends_with("without complications")
+                    || d.ends_with("with unspecified complications"))
+                    && (0..cands.len()).any(|j| {
+                        let o = &cands[j];
+                        j != i
+                            && o.affirmed
+                            && category_of(&o.key) == category_of(&c.key)
+                            && self.tab.node(o.node).desc.contains(" with ")
+                            && !required(o).iter().all(|r| required(c).contains(r))
+                    })
+            })
+            .collect();
+        for &i in drop.iter().rev() {
+            let gone = cands.remove(i);
+            not_coded.push(NotCoded {
+                code: normalize::icd10cm_display(&gone.key),
+                reason: "a code of the same category documents the complication: the code without (or with unspecified) complications is not coded beside it".into(),
+                evidence: vec![],
+            });
         }
     }
 

@@ -461,7 +461,14 @@ pub fn clean_term_parts(text: &str) -> (String, Vec<String>) {
         return (String::new(), Vec::new());
     }
     let mut absent: Vec<String> = Vec::new();
+    let mut statuses: Vec<&str> = Vec::new();
     let mut without = |tail: &str| {
+        // "without complications in remission": the status stays.
+        for status in ["in remission", "in relapse"] {
+            if tail.contains(status) {
+                statuses.push(status);
+            }
+        }
         let first = tail.split_whitespace().next().unwrap_or("");
         if !DEFAULT_ABSENT.contains(&first) && !tail.trim().is_empty() {
             absent.push(tail.trim().to_string());
@@ -506,6 +513,7 @@ pub fn clean_term_parts(text: &str) -> (String, Vec<String>) {
             || s.contains("not specified")
             || s.contains("not elsewhere classified")
             || s.starts_with("not ")
+            || s == "uncomplicated"
         {
             // "unspecified in remission", "unspecified with rectal
             // bleeding": the status or the complication is still what tells
@@ -522,6 +530,7 @@ pub fn clean_term_parts(text: &str) -> (String, Vec<String>) {
         }
         kept.push(s);
     }
+    kept.extend(statuses);
     let mut joined = kept.join(" ");
     for cut in [" not ", " except "] {
         if let Some(p) = joined.find(cut) {
@@ -1023,7 +1032,8 @@ impl Dictionary {
                 let existing: &mut Entry = &mut keep[at];
                 // A learned weight survives on the kept entry, and so do the
                 // duplicate's optional words ("diabetes" and "diabetes
-                // mellitus" are one entry that reads "mellitus" too).
+                // mellitus" are one entry that reads "mellitus" too, so that
+                // no sibling's match of both words swallows it).
                 existing.weight = existing.weight.max(e.weight);
                 existing.attested |= e.attested;
                 for o in e.optional {

@@ -61,6 +61,7 @@ pub const DEFAULTS: &[(&str, &str)] = &[
     ("edema", "R60.9"),
     ("jaundice", "R17"),
     ("rheumatoid arthritis", "M06.9"),
+    ("insomnia", "G47.00"),
     ("parkinson disease", "G20.A1"),
     ("chronic pancreatitis", "K86.1"),
     ("acute appendicitis", "K35.80"),

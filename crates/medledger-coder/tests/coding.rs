@@ -987,3 +987,26 @@ fn a_without_qualifier_is_read_only_when_the_note_says_it() {
     assert!(r.suggestions.is_empty(), "{:?}", codes(&r));
     assert!(r.not_coded.iter().any(|n| n.reason.starts_with("negated")));
 }
+
+#[test]
+fn a_documented_complication_replaces_the_code_without_complications() {
+    let r = code("Type 2 diabetes with diabetic nephropathy.");
+    let c = codes(&r);
+    assert!(c.contains(&"E11.21".to_string()), "{c:?}");
+    assert!(
+        !c.contains(&"E11.9".to_string()) && !c.contains(&"E11.8".to_string()),
+        "{c:?}"
+    );
+    assert!(
+        r.not_coded
+            .iter()
+            .any(|n| n.code == "E11.9" && n.reason.contains("complication"))
+    );
+    // Alone, the bare terms keep their defaults.
+    assert_eq!(codes(&code("Type 2 diabetes.")), vec!["E11.9"]);
+    assert_eq!(codes(&code("Nicotine dependence.")), vec!["F17.200"]);
+    assert_eq!(codes(&code("Insomnia.")), vec!["G47.00"]);
+    let (asthma, _) = most_confident("Asthma.");
+    assert_eq!(asthma.code, "J45.909");
+    assert!(asthma.confidence >= 0.8, "{}", asthma.confidence);
+}
