@@ -1562,15 +1562,11 @@ impl<'e> Coder<'e> {
         let mut best = ms[0];
         let rank = |m: &Mention| {
             let e = &dict.entries[m.entry as usize];
-            let src = match e.source {
-                TermSource::Lexicon => 5,
-                TermSource::Title => 4,
-                TermSource::Inclusion => 3,
-                TermSource::Index => 2,
-                TermSource::CategoryDefault => 1,
-                TermSource::Learned | TermSource::Classifier => 0,
-            };
-            (m.tokens.len(), m.contiguous(), src)
+            (
+                m.tokens.len(),
+                m.contiguous(),
+                crate::dict::source_rank(e.source),
+            )
         };
         for &i in ms {
             if rank(&mentions[i as usize]) > rank(&mentions[best as usize]) {

@@ -663,6 +663,18 @@ pub fn term_concepts(cleaned: &str, vocab: &mut Vocab) -> (Vec<u32>, Vec<u32>) {
     (required, optional)
 }
 
+/// How directly a source names its code (higher is more direct).
+pub fn source_rank(s: TermSource) -> u8 {
+    match s {
+        TermSource::Lexicon => 5,
+        TermSource::Title => 4,
+        TermSource::Inclusion => 3,
+        TermSource::Index => 2,
+        TermSource::CategoryDefault => 1,
+        TermSource::Learned | TermSource::Classifier => 0,
+    }
+}
+
 /// What the dictionary was built from, for the build report and coding runs.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct BuildReport {
@@ -1036,6 +1048,13 @@ impl Dictionary {
                 // no sibling's match of both words swallows it).
                 existing.weight = existing.weight.max(e.weight);
                 existing.attested |= e.attested;
+                // The code's own title (or our lexicon) names the entry
+                // rather than the category title read as its default code.
+                if source_rank(e.source) > source_rank(existing.source) {
+                    existing.source = e.source;
+                    existing.text = e.text.clone();
+                    existing.index_path = e.index_path.clone();
+                }
                 for o in e.optional {
                     if !existing.optional.contains(&o) {
                         existing.optional.push(o);

@@ -1010,3 +1010,14 @@ fn a_documented_complication_replaces_the_code_without_complications() {
     assert_eq!(asthma.code, "J45.909");
     assert!(asthma.confidence >= 0.8, "{}", asthma.confidence);
 }
+
+#[test]
+fn a_code_is_named_by_its_own_title_before_its_category_title() {
+    // "Zoster [herpes zoster]" (the category read as B02.9) and "Zoster
+    // without complications" (B02.9's title) are one term: it is named by
+    // the title, which outranks "Zoster with other complications".
+    let (s, _) = most_confident("Herpes zoster.");
+    assert_eq!(s.code, "B02.9");
+    assert_eq!(s.logic.source, "tabular title");
+    assert_eq!(most_confident("HFrEF.").0.code, "I50.20");
+}
