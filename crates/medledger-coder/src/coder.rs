@@ -1152,7 +1152,11 @@ impl<'e> Coder<'e> {
         note: &Annotated,
         mentions: &[Mention],
     ) {
-        let is_bmi = |c: &Candidate| c.rule.starts_with("rule.bmi");
+        let is_bmi = |c: &Candidate| {
+            self.numeric_rule
+                .get(&c.best_entry)
+                .is_some_and(|r| r.is_bmi())
+        };
         if !out.iter().any(is_bmi) {
             return;
         }
@@ -1293,11 +1297,8 @@ impl<'e> Coder<'e> {
             c.key = key;
             c.node = target;
         }
-        let mut i = 0;
-        out.retain(|_| {
-            i += 1;
-            !redundant[i - 1]
-        });
+        let mut gone = redundant.into_iter();
+        out.retain(|_| !gone.next().unwrap_or(false));
     }
 
     /// Signs and symptoms integral to a confirmed diagnosis are not coded
@@ -2299,10 +2300,6 @@ pub fn fragments(note: &Annotated, tokens: &[u32], chars: Option<&CharIndex>) ->
     out
 }
 
-/// Negation words that, right before a later part of a gapped mention,
-/// negate that part.
-const GAP_NEGATIONS: &[&str] = &["no", "not", "without", "nor", "w/o"];
-
 /// The token of a negation word standing right before (or one word before)
 /// a later part of a gapped mention, inside the gap.
 fn gap_negation(note: &Annotated, tokens: &[u32]) -> Option<usize> {
@@ -2311,7 +2308,10 @@ fn gap_negation(note: &Annotated, tokens: &[u32]) -> Option<usize> {
         if next <= prev + 1 {
             continue;
         }
-        let is_neg = |t: usize| t > prev && GAP_NEGATIONS.contains(&note.tokens[t].lower.as_str());
+        let is_neg = |t: usize| {
+            let w = note.tokens[t].lower.as_str();
+            t > prev && (matcher::ABSENCE_WORDS.contains(&w) || matches!(w, "not" | "nor"))
+        };
         if is_neg(next - 1) {
             return Some(next - 1);
         }

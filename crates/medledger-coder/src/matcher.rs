@@ -118,6 +118,10 @@ pub fn annotate<'t>(text: &'t str, dict: &Dictionary, scratch: &mut Scratch) -> 
     }
 }
 
+/// Words that say what follows them is absent ("without aura", "no
+/// murmurs"); the coder's gap negation reads them too, with "not"/"nor".
+pub const ABSENCE_WORDS: &[&str] = &["without", "no", "w/o"];
+
 /// Words that do not count in a mention's window.
 const FREE_IN_GAP: &[&str] = &["of", "the", "a", "an", "in", "on", "at", "to"];
 
@@ -229,7 +233,7 @@ pub fn find_mentions(note: &Annotated, dict: &Dictionary, scratch: &mut Scratch)
                     .rev()
                     .find(|&p| {
                         p >= s.tokens.start
-                            && matches!(note.tokens[p].lower.as_str(), "without" | "no" | "w/o")
+                            && ABSENCE_WORDS.contains(&note.tokens[p].lower.as_str())
                     })
                     .map(|p| (t as u32, p as u32))
             })

@@ -24,6 +24,10 @@ pub enum NumericRule {
 }
 
 impl NumericRule {
+    pub fn is_bmi(self) -> bool {
+        matches!(self, NumericRule::BmiAdult | NumericRule::BmiPediatric)
+    }
+
     pub fn rule_id(self) -> &'static str {
         match self {
             NumericRule::BmiAdult => "rule.bmi_adult",
@@ -242,10 +246,7 @@ fn bmi_at(
         _ => return,
     };
     // "body mass index (BMI) 41": only the first trigger of the run reads.
-    if lower(note, t) == "bmi" && t >= 2 && {
-        let back = (t.saturating_sub(3)..t).map(|i| lower(note, i));
-        back.clone().any(|w| w == "index")
-    } {
+    if lower(note, t) == "bmi" && (t.saturating_sub(3)..t).any(|i| lower(note, i) == "index") {
         return;
     }
     let mut k = *trigger.last().unwrap_or(&(t as u32)) as usize + 1;
