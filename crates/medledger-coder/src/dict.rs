@@ -526,6 +526,14 @@ pub fn clean_term_parts(text: &str) -> (String, Vec<String>) {
             if let Some(p) = s.find(" with ") {
                 kept.push(&s[p + 1..]);
             }
+            // "Fistula, unspecified shoulder": only the side is unspecified;
+            // the joint or limb segment is what tells the code from the
+            // same condition elsewhere (a bare "fistula" is not of a joint).
+            if let Some(site) = s.strip_prefix("unspecified ")
+                && UNSPECIFIED_SIDE_SITES.contains(&site)
+            {
+                kept.push(site);
+            }
             continue;
         }
         kept.push(s);
@@ -539,6 +547,34 @@ pub fn clean_term_parts(text: &str) -> (String, Vec<String>) {
     }
     (joined, absent)
 }
+
+/// Joints and limb parts a title names after "unspecified" when only the
+/// side is left open ("Effusion, unspecified knee"): the site stays a
+/// required word of the term.
+const UNSPECIFIED_SIDE_SITES: &[&str] = &[
+    "joint",
+    "shoulder",
+    "elbow",
+    "wrist",
+    "hand",
+    "hip",
+    "knee",
+    "ankle",
+    "foot",
+    "ankle and foot",
+    "finger",
+    "finger(s)",
+    "toe",
+    "toe(s)",
+    "thumb",
+    "upper arm",
+    "forearm",
+    "thigh",
+    "lower leg",
+    "upper limb",
+    "lower limb",
+    "limb",
+];
 
 /// Organs whose "<organ> disease" names a condition only with the word
 /// disease or disorder ("lungs clear" is not "lung disease NOS").
@@ -1290,6 +1326,12 @@ mod tests {
             "essential  hypertension"
         );
         assert_eq!(clean_term("Pneumonia, unspecified organism"), "pneumonia");
+        // Only the side is unspecified: the joint stays required.
+        assert_eq!(
+            clean_term("Fistula, unspecified shoulder"),
+            "fistula shoulder"
+        );
+        assert_eq!(clean_term("Fistula, unspecified joint"), "fistula joint");
         assert_eq!(
             either_word("Anuria and oliguria"),
             vec!["Anuria", "oliguria"]

@@ -751,7 +751,9 @@ fn curated_terms_the_tabular_does_not_spell() {
 #[test]
 fn a_side_next_to_the_mention_refines_an_unspecified_side_code() {
     let best = most_confident;
-    let (s, _) = best("Left palpebral ptosis.");
+    // "Left ptosis": the side is read next to the mention (the title
+    // names the eyelid, which the note leaves out).
+    let (s, _) = best("Left ptosis.");
     assert_eq!(s.code, "H02.402");
     assert!(
         s.logic.steps.iter().any(|x| x.contains("laterality left")),
@@ -1020,4 +1022,41 @@ fn a_code_is_named_by_its_own_title_before_its_category_title() {
     assert_eq!(s.code, "B02.9");
     assert_eq!(s.logic.source, "tabular title");
     assert_eq!(most_confident("HFrEF.").0.code, "I50.20");
+}
+
+#[test]
+fn index_main_terms_filed_elsewhere_get_their_index_code() {
+    // The Alphabetic Index files these under another main term (Infection,
+    // urinary; Edema, legs; Hypertension, intracranial; Mass, testis).
+    for (note, want) in [
+        ("Urinary infection was diagnosed.", "N39.0"),
+        ("Edema of both lower limbs.", "R60.0"),
+        ("Intracranial hypertension.", "G93.2"),
+        ("Testicular mass on palpation.", "N50.89"),
+        ("Macroscopic hematuria for two days.", "R31.0"),
+        ("Pain in the left iliac fossa.", "R10.32"),
+        ("Legionella pneumonia.", "A48.1"),
+        ("Perianal fistula.", "K60.30"),
+    ] {
+        let r = code(note);
+        check_invariants(note, &r);
+        assert_eq!(codes(&r), vec![want], "{note}");
+    }
+    // The more specific term subsumes the bare head word's default.
+    assert!(!listed("Intracranial hypertension.").contains(&"I10".to_string()));
+    assert!(!listed("Edema of both lower limbs.").contains(&"R60.9".to_string()));
+}
+
+#[test]
+fn an_unspecified_side_keeps_the_joint_of_the_title() {
+    // "Fistula, unspecified shoulder": the side is open, the joint is not;
+    // a bare fistula is not a joint fistula.
+    assert_eq!(codes(&code("Fistula.")), vec!["L98.8"]);
+    let all = listed("Fistula.");
+    assert!(
+        all.iter().all(|c| !c.starts_with("M25.1") || c == "M25.18"),
+        "{all:?}"
+    );
+    assert_eq!(codes(&code("Effusion of the left knee.")), vec!["M25.462"]);
+    assert_eq!(codes(&code("Knee effusion.")), vec!["M25.469"]);
 }
