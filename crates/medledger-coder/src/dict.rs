@@ -223,6 +223,8 @@ const NOTE_WORD_CONCEPTS: &[(&str, &[&str])] = &[
     ("stone", &["calculus"]),
     ("tumor", &["neoplasm"]),
     ("tumour", &["neoplasm"]),
+    ("tumoration", &["neoplasm"]),
+    ("neoformation", &["neoplasm"]),
     ("cancer", &["malignant", "neoplasm"]),
     ("carcinoma", &["malignant", "neoplasm"]),
     ("lithiasis", &["calculus"]),

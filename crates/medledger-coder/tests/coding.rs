@@ -1037,11 +1037,17 @@ fn index_main_terms_filed_elsewhere_get_their_index_code() {
         ("Pain in the left iliac fossa.", "R10.32"),
         ("Legionella pneumonia.", "A48.1"),
         ("Perianal fistula.", "K60.30"),
+        ("Hypertensive cardiopathy.", "I11.9"),
+        ("Tumoration of the bladder.", "D49.4"),
+        ("Pneumocystis pneumonia.", "B59"),
+        ("Chronic hepatopathy of alcoholic origin.", "K70.9"),
     ] {
         let r = code(note);
         check_invariants(note, &r);
         assert_eq!(codes(&r), vec![want], "{note}");
     }
+    // The organism named apart from the pneumonia still gives its code.
+    assert!(codes(&code("Pneumonia by P. jiroveci.")).contains(&"B59".to_string()));
     // The more specific term subsumes the bare head word's default.
     assert!(!listed("Intracranial hypertension.").contains(&"I10".to_string()));
     assert!(!listed("Edema of both lower limbs.").contains(&"R60.9".to_string()));
