@@ -1041,6 +1041,11 @@ fn index_main_terms_filed_elsewhere_get_their_index_code() {
         ("Tumoration of the bladder.", "D49.4"),
         ("Pneumocystis pneumonia.", "B59"),
         ("Chronic hepatopathy of alcoholic origin.", "K70.9"),
+        ("Hiatal hernia.", "K44.9"),
+        ("Pelvic pain.", "R10.20"),
+        ("Endometrial carcinoma.", "C54.1"),
+        ("Hepatitis due to alcohol.", "K70.10"),
+        ("Lymph node metastases.", "C77.9"),
     ] {
         let r = code(note);
         check_invariants(note, &r);

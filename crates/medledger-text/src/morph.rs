@@ -229,6 +229,7 @@ const ALTERNATIVES: &[(&str, &[&str])] = &[
     ("adrenal", &["adrenal gland"]),
     ("prostatic", &["prostate"]),
     ("uterine", &["uterus"]),
+    ("endometrial", &["endometrium"]),
     ("ovarian", &["ovary"]),
     ("testicular", &["testis"]),
     ("mammary", &["breast"]),
