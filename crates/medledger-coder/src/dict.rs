@@ -553,6 +553,8 @@ pub fn clean_term_parts(text: &str) -> (String, Vec<String>) {
 /// Joints and limb parts a title names after "unspecified" when only the
 /// side is left open ("Effusion, unspecified knee"): the site stays a
 /// required word of the term.
+/// Titles reach this list with their brackets already stripped
+/// ("unspecified finger(s)" is "unspecified finger").
 const UNSPECIFIED_SIDE_SITES: &[&str] = &[
     "joint",
     "shoulder",
@@ -565,9 +567,7 @@ const UNSPECIFIED_SIDE_SITES: &[&str] = &[
     "foot",
     "ankle and foot",
     "finger",
-    "finger(s)",
     "toe",
-    "toe(s)",
     "thumb",
     "upper arm",
     "forearm",

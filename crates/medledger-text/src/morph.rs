@@ -192,6 +192,8 @@ const ALTERNATIVES: &[(&str, &[&str])] = &[
     ("neoplastic", &["neoplasm"]),
     ("tumoral", &["tumor"]),
     ("tumorous", &["tumor"]),
+    // Spellings of translated notes; the dictionary reads them as
+    // neoplasm too (`NOTE_WORD_CONCEPTS`), the learned parts as tumor.
     ("tumoration", &["tumor"]),
     ("tumorations", &["tumor"]),
     ("neoformation", &["tumor"]),
