@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use medledger_codesets::icd10cm::tabular::{NoteKind, Resolution, Tabular};
+use medledger_codesets::icd10cm::tabular::{Note, NoteKind, Resolution, Tabular};
 use medledger_codesets::normalize;
 use medledger_codesets::{Date, Engine};
 use medledger_text::{CharIndex, Context, ContextAnalyzer, SectionKind};
@@ -92,6 +92,9 @@ pub enum Flag {
     DefaultSeventhCharacter,
     ContextNotAffirmed,
     UncertainCodedAsEstablished,
+    /// A manifestation code whose required etiology ("code first") is not
+    /// among the suggestions.
+    PairedCodeMissing,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -133,6 +136,31 @@ pub struct Suggestion {
     pub context: ContextSummary,
     pub flags: Vec<Flag>,
     pub icd11: Option<Icd11Out>,
+    /// The tabular's pairing notes ("code first", "use additional code",
+    /// "code also") that apply to this code and name codes, each with the
+    /// suggested codes that answer it (suggestions only; absent when none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub code_pairs: Vec<CodePair>,
+}
+
+/// A tabular instructional note pairing a suggestion with other codes, and
+/// whether the suggestions answer it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CodePair {
+    /// `code_first`, `use_additional_code` or `code_also`.
+    pub kind: &'static str,
+    /// Where the note is written: the code, its category or block, or its
+    /// chapter (notes there apply to every code beneath).
+    pub at: String,
+    /// The note as the tabular prints it.
+    pub note: String,
+    /// Other suggested codes that the note's code references cover.
+    pub satisfied_by: Vec<String>,
+    /// The paired code is required: a manifestation code ("in diseases
+    /// classified elsewhere") with its "code first" etiology note, which is
+    /// never reported without its etiology (OCG I.A.13).
+    pub required: bool,
 }
 
 /// A mention that was found and deliberately not coded, with the reason.
@@ -426,6 +454,174 @@ struct CodeRange {
     hi: String,
 }
 
+/// Code references in the notes of one kind on a code and its ancestors up
+/// to the category.
+fn note_refs(tab: &Tabular, node: u32, kind: NoteKind) -> Vec<CodeRange> {
+    std::iter::once(node)
+        .chain(tab.ancestors(node))
+        .flat_map(|a| tab.node(a).notes.iter())
+        .filter(|x| x.kind == kind)
+        .flat_map(|x| x.texts.iter().flat_map(|t| parse_code_refs(t)))
+        .collect()
+}
+
+/// A manifestation code of the tabular ("Dementia in other diseases
+/// classified elsewhere", OCG I.A.13): the condition it names, and the
+/// etiologies its "code first" note lists.
+#[derive(Debug)]
+struct Manifestation {
+    /// The highest node whose title says "in (other) diseases classified
+    /// elsewhere".
+    node: u32,
+    /// Required concepts of the condition's own term ("dementia").
+    core: Vec<u32>,
+    etiologies: Vec<CodeRange>,
+    /// Codes whose own term names the condition alone, perhaps with its
+    /// severity ("Unspecified dementia, moderate, …" F03.B0): those the pair
+    /// replaces.
+    counterparts: FxHashSet<String>,
+}
+
+/// How a manifestation code's title names it (OCG I.A.13).
+const MANIFESTATION_PHRASES: [&str; 2] = [
+    " in other diseases classified elsewhere",
+    " in diseases classified elsewhere",
+];
+
+/// A lower-case title of a manifestation code.
+fn is_manifestation_title(lower: &str) -> bool {
+    MANIFESTATION_PHRASES.iter().any(|p| lower.contains(p))
+}
+
+/// Severity words an unspecified code's term may add to the manifestation's
+/// ("moderate dementia"): the parallel subcode keeps them (F03.B0 → F02.B0).
+const MANIFESTATION_GRADES: &[&str] = &["mild", "moderate", "severe"];
+
+impl Manifestation {
+    fn build(tab: &Tabular, dict: &mut Dictionary) -> Vec<Manifestation> {
+        let mut out = Vec::new();
+        for (i, n) in tab.nodes.iter().enumerate() {
+            let lower = n.desc.to_lowercase();
+            let Some(at) = MANIFESTATION_PHRASES.iter().find_map(|p| lower.find(p)) else {
+                continue;
+            };
+            let parent_too = n
+                .parent
+                .is_some_and(|p| tab.node(p).desc.contains("classified elsewhere"));
+            if parent_too {
+                continue;
+            }
+            let etiologies = note_refs(tab, i as u32, NoteKind::CodeFirst);
+            let (core, _) =
+                crate::dict::term_concepts(&crate::dict::clean_term(&lower[..at]), &mut dict.vocab);
+            if etiologies.is_empty() || core.is_empty() {
+                continue;
+            }
+            out.push(Manifestation {
+                node: i as u32,
+                core,
+                etiologies,
+                counterparts: FxHashSet::default(),
+            });
+        }
+        let grade: Vec<u32> = MANIFESTATION_GRADES
+            .iter()
+            .filter_map(|g| dict.vocab.get(&crate::dict::concept_of(g)))
+            .collect();
+        let by_core: FxHashMap<Vec<u32>, Vec<usize>> =
+            out.iter()
+                .enumerate()
+                .fold(FxHashMap::default(), |mut m, (i, mf)| {
+                    m.entry(mf.core.clone()).or_default().push(i);
+                    m
+                });
+        for e in &dict.entries {
+            // Terms that name the code itself: its title, its category's
+            // title read as its default, our lexicon's index defaults.
+            if !matches!(
+                e.source,
+                TermSource::Title | TermSource::CategoryDefault | TermSource::Lexicon
+            ) {
+                continue;
+            }
+            let bare: Vec<u32> = e
+                .required
+                .iter()
+                .copied()
+                .filter(|r| !grade.contains(r))
+                .collect();
+            let Some(ms) = by_core.get(&bare) else {
+                continue;
+            };
+            for &m in ms {
+                let mf = &mut out[m];
+                let inside = e.node >= mf.node && e.node < tab.node(mf.node).end;
+                if !inside && !mf.etiologies.iter().any(|r| r.contains(&e.key)) {
+                    mf.counterparts.insert(e.key.clone());
+                }
+            }
+        }
+        out.retain(|mf| !mf.counterparts.is_empty());
+        out
+    }
+
+    /// The manifestation code standing for a code of the same condition:
+    /// the one whose title ends as the code's does (", severe, with
+    /// agitation": F03.C11 → F02.C11; ", unspecified severity, without …":
+    /// F03.90 → F02.80); else, for a counterpart, the parallel subcode or
+    /// the node's own default code. None: no manifestation code says what
+    /// the code says.
+    fn target(&self, tab: &Tabular, key: &str) -> Option<String> {
+        let node = tab.node(self.node);
+        let within = |n: u32| n >= self.node && n < node.end;
+        let tail_of = |desc: &str| -> Option<String> {
+            let lower = desc.to_lowercase();
+            let at = lower.find(", ")?;
+            Some(lower[at..].to_string())
+        };
+        let own = match tab.resolve(key) {
+            Resolution::Billable { node: n, .. } => tail_of(&tab.node(n).desc),
+            _ => None,
+        };
+        if let Some(own) = own {
+            let hit = (self.node..node.end).find(|&i| {
+                let d = tab.node(i).desc.to_lowercase();
+                tab.is_leaf(i)
+                    && d.find("classified elsewhere")
+                        .is_some_and(|p| d[p + "classified elsewhere".len()..] == own)
+            });
+            if let Some(i) = hit {
+                return crate::dict::default_billable(tab, i).map(|(k, _, _)| k);
+            }
+        }
+        if !self.counterparts.contains(key) {
+            return None;
+        }
+        if node.key.len() == 3 && key.len() > 3 {
+            let parallel = format!("{}{}", node.key, &key[3..]);
+            if let Resolution::Billable { node: n, .. } = tab.resolve(&parallel)
+                && within(n)
+            {
+                return Some(parallel);
+            }
+        }
+        crate::dict::default_billable(tab, self.node).map(|(k, _, _)| k)
+    }
+
+    /// A code the manifestation stands for: a counterpart, or a code of a
+    /// counterpart's category whose title a manifestation code ends alike.
+    fn stands_for(&self, tab: &Tabular, key: &str) -> Option<String> {
+        let cat = category_of(key);
+        if self.counterparts.contains(key)
+            || self.counterparts.iter().any(|c| category_of(c) == cat)
+        {
+            self.target(tab, key)
+        } else {
+            None
+        }
+    }
+}
+
 impl CodeRange {
     fn contains(&self, key: &str) -> bool {
         let k = key;
@@ -505,6 +701,8 @@ pub struct Coder<'e> {
     /// gestation), and the rule of each such entry.
     numeric_entries: FxHashMap<String, u32>,
     numeric_rule: FxHashMap<u32, NumericRule>,
+    /// Manifestation codes and the etiologies their "code first" notes list.
+    manifestations: Vec<Manifestation>,
 }
 
 /// The model's keyword classifiers, indexed by concept.
@@ -661,7 +859,9 @@ impl<'e> Coder<'e> {
             })
             .collect();
         let laterality = crate::laterality::Laterality::build(&tab);
+        let manifestations = Manifestation::build(&tab, &mut dict);
         Coder {
+            manifestations,
             laterality,
             category_codes,
             category_gold,
@@ -786,9 +986,14 @@ impl<'e> Coder<'e> {
         rest.retain(|(_, p)| *p >= self.options.list_floor);
         rest.truncate(self.options.max_candidates);
         let chars = CharIndex::new(text);
+        let chosen_keys: Vec<&str> = chosen.iter().map(|(c, _)| c.key.as_str()).collect();
         let suggestions = chosen
             .iter()
-            .map(|(c, p)| self.suggestion(c, *p, threshold, &note, &mentions, &chars))
+            .map(|(c, p)| {
+                let mut s = self.suggestion(c, *p, threshold, &note, &mentions, &chars);
+                self.attach_code_pairs(&mut s, c, &chosen_keys);
+                s
+            })
             .collect();
         let candidates = rest
             .iter()
@@ -1069,13 +1274,14 @@ impl<'e> Coder<'e> {
             }
             out.push(c);
         }
-        self.bmi_policy(&mut out, &mut not_coded, note, mentions);
+        self.numeric_association_policy(&mut out, &mut not_coded, note, mentions);
         self.episode_of_care(&mut out, note);
         self.laterality(&mut out, mentions, note);
         if self.model.is_none() {
             self.integral_symptoms(&mut out, mentions, note, &mut not_coded);
         }
         self.combinations(&mut out, &mut not_coded);
+        self.manifestation_pairs(&mut out, &mut not_coded, mentions);
         self.without_complications(&mut out, &mut not_coded);
         self.additional_codes(&mut out, note);
         // A code the note itself rules out (negated, hypothetical) is not
@@ -1140,49 +1346,72 @@ impl<'e> Coder<'e> {
         (out, not_coded)
     }
 
-    /// OCG I.C.21.c.3: a body mass index is reported only with an associated
-    /// reportable diagnosis (obesity, malnutrition, underweight, cachexia).
-    /// Without one it is not coded under the official policy; under a model
-    /// (whose history may code it anyway) it stays a candidate, flagged for a
-    /// provider query.
-    fn bmi_policy(
+    /// Numeric readings reported only beside an associated diagnosis: a body
+    /// mass index with obesity, malnutrition, underweight or cachexia (OCG
+    /// I.C.21.c.3), an NIHSS score with an acute cerebral infarction I63 (OCG
+    /// I.C.18.i). Without one the reading is not coded under the official
+    /// policy; under a model (whose history may code it anyway) it stays a
+    /// candidate, flagged for a provider query.
+    fn numeric_association_policy(
         &self,
         out: &mut Vec<Candidate>,
         not_coded: &mut Vec<NotCoded>,
         note: &Annotated,
         mentions: &[Mention],
     ) {
-        let is_bmi = |c: &Candidate| {
-            self.numeric_rule
-                .get(&c.best_entry)
-                .is_some_and(|r| r.is_bmi())
-        };
-        if !out.iter().any(is_bmi) {
-            return;
+        struct Association {
+            is: fn(NumericRule) -> bool,
+            with: &'static [&'static str],
+            reported: &'static str,
+            why: &'static str,
+            query: &'static str,
         }
-        let associated = out
-            .iter()
-            .any(|c| c.affirmed && lexicon::BMI_ASSOCIATED.iter().any(|p| c.key.starts_with(p)));
-        if associated {
-            for c in out.iter_mut().filter(|c| is_bmi(c)) {
-                c.steps
-                    .push("reported with the note's associated weight diagnosis".into());
+        const ASSOCIATIONS: &[Association] = &[
+            Association {
+                is: NumericRule::is_bmi,
+                with: lexicon::BMI_ASSOCIATED,
+                reported: "reported with the note's associated weight diagnosis",
+                why: "body mass index documented without an associated reportable diagnosis (obesity, malnutrition, underweight): not coded (ICD-10-CM OCG I.C.21.c.3)",
+                query: "no associated weight diagnosis found in the note: query the provider (OCG I.C.21.c.3)",
+            },
+            Association {
+                is: |r| r == NumericRule::NihssScore,
+                with: &["I63"],
+                reported: "reported with the note's acute cerebral infarction (I63), sequenced after it",
+                why: "NIHSS score documented without an acute cerebral infarction (I63): not coded (ICD-10-CM OCG I.C.18.i)",
+                query: "no acute cerebral infarction (I63) found in the note: query the provider (OCG I.C.18.i)",
+            },
+        ];
+        for a in ASSOCIATIONS {
+            let is = |c: &Candidate| {
+                self.numeric_rule
+                    .get(&c.best_entry)
+                    .is_some_and(|r| (a.is)(*r))
+            };
+            if !out.iter().any(is) {
+                continue;
             }
-            return;
-        }
-        const WHY: &str = "body mass index documented without an associated reportable diagnosis (obesity, malnutrition, underweight): not coded (ICD-10-CM OCG I.C.21.c.3)";
-        if self.model.is_none() {
-            let (bmi, rest): (Vec<Candidate>, Vec<Candidate>) =
-                std::mem::take(out).into_iter().partition(is_bmi);
-            *out = rest;
-            not_coded.extend(bmi.iter().map(|c| self.not_coded(c, note, mentions, WHY)));
-        } else {
-            for c in out.iter_mut().filter(|c| is_bmi(c)) {
-                c.flags.push(Flag::QueryProvider);
-                c.steps.push(
-                    "no associated weight diagnosis found in the note: query the provider (OCG I.C.21.c.3)"
-                        .into(),
+            let associated = out
+                .iter()
+                .any(|c| c.affirmed && !is(c) && a.with.iter().any(|p| c.key.starts_with(p)));
+            if associated {
+                for c in out.iter_mut().filter(|c| is(c)) {
+                    c.steps.push(a.reported.into());
+                }
+            } else if self.model.is_none() {
+                let (readings, rest): (Vec<Candidate>, Vec<Candidate>) =
+                    std::mem::take(out).into_iter().partition(is);
+                *out = rest;
+                not_coded.extend(
+                    readings
+                        .iter()
+                        .map(|c| self.not_coded(c, note, mentions, a.why)),
                 );
+            } else {
+                for c in out.iter_mut().filter(|c| is(c)) {
+                    c.flags.push(Flag::QueryProvider);
+                    c.steps.push(a.query.into());
+                }
             }
         }
     }
@@ -1919,6 +2148,110 @@ impl<'e> Coder<'e> {
         }
     }
 
+    /// The etiology/manifestation convention (OCG I.A.13): a condition named
+    /// with its underlying disease in one sentence ("dementia in Alzheimer's
+    /// disease", "Parkinson's disease dementia") is the manifestation code
+    /// ("Dementia in other diseases classified elsewhere") beside the
+    /// etiology, which its "code first" note lists; the condition's own
+    /// unspecified code is not coded beside them.
+    fn manifestation_pairs(
+        &self,
+        cands: &mut Vec<Candidate>,
+        not_coded: &mut Vec<NotCoded>,
+        mentions: &[Mention],
+    ) {
+        if self.manifestations.is_empty() {
+            return;
+        }
+        let sentences = |c: &Candidate| -> FxHashSet<u32> {
+            c.mentions
+                .iter()
+                .filter_map(|&m| mentions.get(m as usize).map(|x| x.sentence))
+                .collect()
+        };
+        let tokens = |c: &Candidate| -> FxHashSet<u32> {
+            c.mentions
+                .iter()
+                .filter_map(|&m| mentions.get(m as usize))
+                .flat_map(|x| x.tokens.iter().copied())
+                .collect()
+        };
+        let mut replaced: Vec<usize> = Vec::new();
+        let mut added: Vec<Candidate> = Vec::new();
+        // The codes whose terms say most first: a code whose words another
+        // already paired code covers ("dementia with agitation" inside
+        // "severe dementia with agitation") is replaced, not paired again.
+        let mut by_words: Vec<usize> = (0..cands.len()).collect();
+        by_words.sort_by_key(|&i| {
+            std::cmp::Reverse(
+                self.dict.entries[cands[i].best_entry as usize]
+                    .required
+                    .len(),
+            )
+        });
+        for mf in &self.manifestations {
+            let mut covered: Vec<FxHashSet<u32>> = Vec::new();
+            for &ui in &by_words {
+                let u = &cands[ui];
+                if !u.affirmed || u.mentions.is_empty() || replaced.contains(&ui) {
+                    continue;
+                }
+                let Some(target) = mf.stands_for(&self.tab, &u.key) else {
+                    continue;
+                };
+                let here = sentences(u);
+                let Some(e) = cands.iter().find(|e| {
+                    e.affirmed
+                        && !e.mentions.is_empty()
+                        && e.key != u.key
+                        && mf.etiologies.iter().any(|r| r.contains(&e.key))
+                        && sentences(e).iter().any(|s| here.contains(s))
+                }) else {
+                    continue;
+                };
+                replaced.push(ui);
+                let words = tokens(u);
+                if covered.iter().any(|c| words.is_subset(c))
+                    || cands.iter().chain(&added).any(|c| c.key == target)
+                {
+                    continue;
+                }
+                covered.push(words);
+                let step = format!(
+                    "{} documented with its underlying condition {} in one sentence: the manifestation code, sequenced after the etiology (\"code first\" note)",
+                    normalize::icd10cm_display(&u.key),
+                    normalize::icd10cm_display(&e.key)
+                );
+                let Some(mut m) = self.derived(
+                    u,
+                    &target,
+                    "guideline.manifestation",
+                    "ICD-10-CM OCG I.A.13 (etiology/manifestation convention: the underlying condition first, then the manifestation code)",
+                    &step,
+                ) else {
+                    continue;
+                };
+                m.extra_tokens = e.mentions.clone();
+                m.sources = u.sources.max(e.sources);
+                added.push(m);
+            }
+        }
+        // Under a learned model the unspecified code stays a candidate and
+        // the re-ranker decides; the official policy codes the pair alone.
+        if self.model.is_none() {
+            replaced.sort_unstable();
+            for &i in replaced.iter().rev() {
+                let gone = cands.remove(i);
+                not_coded.push(NotCoded {
+                    code: normalize::icd10cm_display(&gone.key),
+                    reason: "documented with its underlying condition: coded as the manifestation code beside the etiology (ICD-10-CM OCG I.A.13)".into(),
+                    evidence: vec![],
+                });
+            }
+        }
+        cands.extend(added);
+    }
+
     /// A "without complications" (or "with unspecified complications") code
     /// is not coded beside a code of its category that documents more ("type 2 diabetes with diabetic
     /// nephropathy" is E11.21 alone, not E11.21 and E11.9): a word its term
@@ -2111,31 +2444,27 @@ impl<'e> Coder<'e> {
             };
             rank(&b.0, b.1).total_cmp(&rank(&a.0, a.1))
         });
-        // Code first: move an etiology named in a code's "code first" note
-        // in front of it.
+        // "Use additional code": the code carrying the note goes in front
+        // of the additional code it names. Then "code first": an etiology
+        // named in a code's note goes in front of it (last, so that it wins).
         let n = chosen.len();
         for i in 0..n {
-            let node = chosen[i].0.node;
-            let tab = &self.tab;
-            let mut refs = Vec::new();
-            let nn = tab.node(node);
-            for x in nn.notes.iter().chain(
-                tab.ancestors(node)
-                    .iter()
-                    .flat_map(|a| tab.node(*a).notes.iter()),
-            ) {
-                if x.kind == NoteKind::CodeFirst {
-                    refs.extend(x.texts.iter().flat_map(|t| parse_code_refs(t)));
-                }
+            let refs = self.own_note_refs(chosen[i].0.node, NoteKind::UseAdditionalCode);
+            if let Some(j) = (0..i).find(|&j| refs.iter().any(|r| r.contains(&chosen[j].0.key))) {
+                chosen[j..=i].rotate_right(1);
             }
-            if refs.is_empty() {
-                continue;
-            }
+        }
+        for i in 0..n {
+            let refs = self.own_note_refs(chosen[i].0.node, NoteKind::CodeFirst);
             if let Some(j) = (i + 1..n).find(|&j| refs.iter().any(|r| r.contains(&chosen[j].0.key)))
             {
                 chosen[i..=j].rotate_right(1);
             }
         }
+    }
+
+    fn own_note_refs(&self, node: u32, kind: NoteKind) -> Vec<CodeRange> {
+        note_refs(&self.tab, node, kind)
     }
 
     /// The ICD-11 companion of a code from the WHO maps (cached).
@@ -2260,6 +2589,73 @@ impl<'e> Coder<'e> {
             context: c.ctx.clone(),
             flags,
             icd11,
+            code_pairs: Vec::new(),
+        }
+    }
+
+    /// The tabular's pairing notes of a suggested code, each checked against
+    /// the other suggestions; a manifestation whose etiology is missing is
+    /// flagged and says so in its steps.
+    fn attach_code_pairs(&self, s: &mut Suggestion, c: &Candidate, chosen: &[&str]) {
+        let tab = &self.tab;
+        let node = tab.node(c.node);
+        let manifestation = std::iter::once(c.node)
+            .chain(tab.ancestors(c.node))
+            .any(|n| is_manifestation_title(&tab.node(n).desc.to_lowercase()));
+        let section = tab.sections.get(node.section as usize);
+        let chapter = section.and_then(|sec| tab.chapters.get(sec.chapter as usize));
+        let mut places: Vec<(String, &[Note])> =
+            vec![(normalize::icd10cm_display(&node.key), &node.notes)];
+        for a in tab.ancestors(c.node) {
+            let n = tab.node(a);
+            places.push((normalize::icd10cm_display(&n.key), &n.notes));
+        }
+        if let Some(sec) = section {
+            places.push((sec.id.clone(), &sec.notes));
+        }
+        if let Some(ch) = chapter {
+            places.push((format!("chapter {}", ch.number), &ch.notes));
+        }
+        for (at, notes) in places {
+            for x in notes {
+                let kind = match x.kind {
+                    NoteKind::CodeFirst => "code_first",
+                    NoteKind::UseAdditionalCode => "use_additional_code",
+                    NoteKind::CodeAlso => "code_also",
+                    _ => continue,
+                };
+                // One note element: its lines together ("… using:",
+                // "insulin (Z79.4)", "oral antidiabetic drugs (Z79.84)").
+                let refs: Vec<CodeRange> =
+                    x.texts.iter().flat_map(|t| parse_code_refs(t)).collect();
+                if refs.is_empty() {
+                    continue;
+                }
+                let text = x.texts.join("; ");
+                {
+                    let satisfied_by: Vec<String> = chosen
+                        .iter()
+                        .filter(|k| **k != c.key && refs.iter().any(|r| r.contains(k)))
+                        .map(|k| normalize::icd10cm_display(k))
+                        .collect();
+                    let required = manifestation && x.kind == NoteKind::CodeFirst;
+                    if required && satisfied_by.is_empty() {
+                        if !s.flags.contains(&Flag::PairedCodeMissing) {
+                            s.flags.push(Flag::PairedCodeMissing);
+                        }
+                        s.logic.steps.push(format!(
+                            "manifestation code: the tabular's \"code first\" note at {at} asks for its etiology ({text}); none is among the suggestions: query the provider (OCG I.A.13)"
+                        ));
+                    }
+                    s.code_pairs.push(CodePair {
+                        kind,
+                        at: at.clone(),
+                        note: text,
+                        satisfied_by,
+                        required,
+                    });
+                }
+            }
         }
     }
 }

@@ -2,7 +2,9 @@
 //! body mass index (Z68, OCG I.C.21.c.3: adult values 20 and over, the
 //! percentile for ages 2–19) and the weeks of gestation of a pregnancy (Z3A,
 //! OCG I.C.15.b: maternal record only, so never for a newborn's own
-//! gestational age at birth).
+//! gestational age at birth), and the NIH Stroke Scale score (R29.7-,
+//! OCG I.C.18.i: with an acute cerebral infarction, the initial score at a
+//! minimum).
 //!
 //! Each reading names its evidence tokens (the words that say what the
 //! number is and the number itself); the coder turns it into a mention of
@@ -21,6 +23,8 @@ pub enum NumericRule {
     BmiPediatric,
     /// Weeks of gestation of a pregnancy (Z3A.01–Z3A.49).
     GestationWeeks,
+    /// National Institutes of Health Stroke Scale score (R29.700–R29.742).
+    NihssScore,
 }
 
 impl NumericRule {
@@ -33,6 +37,7 @@ impl NumericRule {
             NumericRule::BmiAdult => "rule.bmi_adult",
             NumericRule::BmiPediatric => "rule.bmi_pediatric",
             NumericRule::GestationWeeks => "rule.weeks_of_gestation",
+            NumericRule::NihssScore => "rule.nihss_score",
         }
     }
 
@@ -44,6 +49,9 @@ impl NumericRule {
             NumericRule::GestationWeeks => {
                 "ICD-10-CM OCG I.C.15.b (weeks of gestation Z3A: maternal record only)"
             }
+            NumericRule::NihssScore => {
+                "ICD-10-CM OCG I.C.18.i (NIHSS score R29.7-: with an acute cerebral infarction I63, sequenced after it; at a minimum the initial score)"
+            }
         }
     }
 
@@ -53,6 +61,7 @@ impl NumericRule {
             NumericRule::BmiAdult => "documented body mass index value (adult)",
             NumericRule::BmiPediatric => "documented body mass index percentile (pediatric)",
             NumericRule::GestationWeeks => "documented weeks of gestation",
+            NumericRule::NihssScore => "documented NIH Stroke Scale score",
         }
     }
 }
@@ -88,13 +97,25 @@ pub fn all_keys() -> Vec<(NumericRule, String)> {
         out.push((NumericRule::GestationWeeks, format!("Z3A{w:02}")));
     }
     out.push((NumericRule::GestationWeeks, "Z3A49".to_string()));
+    for v in 0..=NIHSS_MAX {
+        out.push((NumericRule::NihssScore, nihss_key(v)));
+    }
     out
 }
 
 /// Codes the numeric rules own (body mass index Z68, weeks of gestation
-/// Z3A): the dictionary does not match their titles.
+/// Z3A, NIHSS score R29.7): the dictionary does not match their titles.
 pub fn is_numeric_code(key: &str) -> bool {
-    key.starts_with("Z68") || key.starts_with("Z3A")
+    key.starts_with("Z68") || key.starts_with("Z3A") || key.starts_with("R297")
+}
+
+/// The highest NIH Stroke Scale total.
+pub const NIHSS_MAX: u32 = 42;
+
+/// NIHSS code for a total score: R29.700–R29.742 spell the score in their
+/// last two digits.
+pub fn nihss_key(score: u32) -> String {
+    format!("R297{score:02}")
 }
 
 /// Adult BMI code for a value (Z68.1 is "19.9 or less").
@@ -207,9 +228,11 @@ fn lower<'a>(note: &'a Annotated<'_>, t: usize) -> &'a str {
 
 /// All readings of a note. `age` is the patient's age when known: a BMI
 /// value is read as an adult code only from 20 (or when the age is not
-/// known), a percentile only for ages 2–19.
+/// known), a percentile only for ages 2–19. Of the NIHSS scores only the
+/// first the note documents is read (the initial score, OCG I.C.18.i).
 pub fn readings(note: &Annotated, age: Option<u16>) -> Vec<Reading> {
     let mut out = Vec::new();
+    let mut nihss = None;
     for (si, s) in note.sentences.iter().enumerate() {
         let range = s.tokens.clone();
         let newborn = range.clone().any(|t| NEWBORN.contains(&lower(note, t)));
@@ -218,8 +241,12 @@ pub fn readings(note: &Annotated, age: Option<u16>) -> Vec<Reading> {
             if !newborn {
                 gestation_at(note, t, range.clone(), si as u32, &mut out);
             }
+            if nihss.is_none() {
+                nihss = nihss_at(note, t, range.end, si as u32);
+            }
         }
     }
+    out.extend(nihss);
     out.sort_by(|a, b| a.tokens.cmp(&b.tokens).then(a.key.cmp(&b.key)));
     out.dedup_by(|a, b| a.key == b.key && a.sentence == b.sentence);
     out
@@ -289,6 +316,95 @@ fn bmi_at(
         }
         k += 1;
     }
+}
+
+/// Words that may stand between the NIHSS trigger and its score.
+const NIHSS_FILLER: &[&str] = &[
+    "(",
+    ")",
+    "[",
+    "]",
+    ":",
+    "=",
+    "of",
+    "was",
+    "is",
+    "score",
+    "scored",
+    "total",
+    "a",
+    "an",
+    "the",
+    "at",
+    "on",
+    "admission",
+    "arrival",
+    "initial",
+    "baseline",
+    "with",
+    "nihss",
+    "",
+];
+
+/// An NIH Stroke Scale score at token `t`: the trigger ("NIHSS", "NIH
+/// stroke scale", "National Institutes of Health Stroke Scale"), a few
+/// filler words, then a whole number from 0 to 42. Bounds ("NIHSS > 4")
+/// and ranges ("NIHSS 10-12") are not documented scores.
+fn nihss_at(note: &Annotated, t: usize, end: usize, si: u32) -> Option<Reading> {
+    let trigger: Vec<u32> = match lower(note, t) {
+        "nihss" => {
+            // "… Stroke Scale (NIHSS) 14": the spelled-out trigger reads.
+            if (t.saturating_sub(3)..t).any(|i| lower(note, i) == "scale") {
+                return None;
+            }
+            vec![t as u32]
+        }
+        "stroke"
+            if lower(note, t + 1) == "scale"
+                && t > 0
+                && matches!(lower(note, t - 1), "nih" | "health") =>
+        {
+            vec![t as u32 - 1, t as u32, t as u32 + 1]
+        }
+        _ => return None,
+    };
+    let mut k = *trigger.last()? as usize + 1;
+    let limit = (k + 6).min(end);
+    while k < limit {
+        let tok = note.tokens.get(k)?;
+        if tok.kind == TokenKind::Number {
+            let raw = &note.text[tok.start..tok.end];
+            let score: u32 = raw.parse().ok()?;
+            if score > NIHSS_MAX {
+                return None;
+            }
+            // "NIHSS 10-12", "NIHSS 8 to 10": a range, not the score.
+            let next = lower(note, k + 1);
+            if k + 2 < end
+                && matches!(next, "-" | "to" | "or")
+                && note
+                    .tokens
+                    .get(k + 2)
+                    .is_some_and(|x| x.kind == TokenKind::Number)
+            {
+                return None;
+            }
+            let mut tokens = trigger;
+            tokens.push(k as u32);
+            return Some(Reading {
+                rule: NumericRule::NihssScore,
+                key: nihss_key(score),
+                value: f64::from(score),
+                sentence: si,
+                tokens,
+            });
+        }
+        if !NIHSS_FILLER.contains(&lower(note, k)) {
+            return None;
+        }
+        k += 1;
+    }
+    None
 }
 
 fn is_week(w: &str) -> bool {
@@ -484,6 +600,41 @@ mod tests {
     }
 
     #[test]
+    fn nihss_scores_in_their_spellings() {
+        let cases = [
+            ("On arrival NIHSS 14.", "R29714", "NIHSS 14"),
+            ("NIHSS score of 3 at admission", "R29703", "NIHSS 3"),
+            ("NIHSS: 0", "R29700", "NIHSS 0"),
+            ("NIH stroke scale 21", "R29721", "NIH stroke scale 21"),
+            (
+                "National Institutes of Health Stroke Scale (NIHSS) score of 42.",
+                "R29742",
+                "Health Stroke Scale 42",
+            ),
+            ("with an initial NIHSS of 9 points", "R29709", "NIHSS 9"),
+        ];
+        for (text, key, ev) in cases {
+            let got = read(text, Some(70));
+            assert_eq!(got, vec![(key.to_string(), ev.to_string())], "{text}");
+        }
+    }
+
+    #[test]
+    fn nihss_bounds_ranges_and_later_scores_are_not_read() {
+        assert!(read("thrombolysis is offered when NIHSS > 4", None).is_empty());
+        assert!(read("NIHSS 10-12 on examination", None).is_empty());
+        assert!(read("NIHSS 43", None).is_empty(), "the scale ends at 42");
+        assert!(read("NIHSS improved from 12 to 4", None).is_empty());
+        assert!(
+            read("stroke scale 12", None).is_empty(),
+            "which scale is not said"
+        );
+        // The initial score is the one reported.
+        let got = read("NIHSS 16 on arrival. After thrombectomy NIHSS 5.", None);
+        assert_eq!(got, vec![("R29716".into(), "NIHSS 16".into())]);
+    }
+
+    #[test]
     fn every_key_is_in_the_table() {
         let keys: Vec<String> = all_keys().into_iter().map(|(_, k)| k).collect();
         for v in [10.0, 19.5, 20.0, 29.9, 35.5, 42.0, 47.0, 55.0, 65.0, 80.0] {
@@ -492,5 +643,7 @@ mod tests {
         for w in 1..=45 {
             assert!(keys.contains(&gestation_key(w).unwrap()), "{w}");
         }
+        assert!(keys.contains(&"R29700".to_string()) && keys.contains(&"R29742".to_string()));
+        assert!(is_numeric_code("R29715") && !is_numeric_code("R29810"));
     }
 }

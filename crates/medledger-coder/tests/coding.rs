@@ -876,6 +876,197 @@ fn body_mass_index_is_read_off_the_value_with_its_associated_diagnosis() {
 }
 
 #[test]
+fn nihss_score_is_coded_after_its_cerebral_infarction_and_only_with_one() {
+    let text = "Acute ischemic stroke of the left middle cerebral artery. NIHSS 14 on arrival; NIHSS 6 at discharge.";
+    let r = code(text);
+    check_invariants(text, &r);
+    let got = codes(&r);
+    let stroke = got
+        .iter()
+        .position(|c| c.starts_with("I63"))
+        .unwrap_or_else(|| panic!("{got:?}"));
+    let score = got
+        .iter()
+        .position(|c| c == "R29.714")
+        .unwrap_or_else(|| panic!("the initial score is coded: {got:?}"));
+    assert!(
+        stroke < score,
+        "the score is sequenced after the infarction: {got:?}"
+    );
+    assert!(
+        !got.contains(&"R29.706".to_string()),
+        "only the initial score: {got:?}"
+    );
+    let s = &r.suggestions[score];
+    assert_eq!(s.logic.rule, "rule.nihss_score");
+    assert!(
+        s.logic
+            .guideline
+            .as_deref()
+            .unwrap_or("")
+            .contains("I.C.18.i")
+    );
+    let ev: Vec<&str> = s.evidence.iter().map(|e| e.text.as_str()).collect();
+    assert_eq!(ev, vec!["NIHSS 14"]);
+    // Without an acute cerebral infarction the score is not coded.
+    let tia = code("Transient ischemic attack, resolved. NIHSS 0.");
+    assert!(
+        !codes(&tia).iter().any(|c| c.starts_with("R29.7")),
+        "{:?}",
+        codes(&tia)
+    );
+    let why = tia
+        .not_coded
+        .iter()
+        .find(|n| n.code == "R29.700")
+        .expect("recorded as not coded");
+    assert!(why.reason.contains("I63"), "{}", why.reason);
+}
+
+#[test]
+fn a_condition_named_with_its_underlying_disease_is_coded_as_the_manifestation() {
+    let text = "Assessment: dementia in Alzheimer's disease.";
+    let r = code(text);
+    check_invariants(text, &r);
+    let got = codes(&r);
+    let g30 = got.iter().position(|c| c == "G30.9");
+    let f02 = got.iter().position(|c| c == "F02.80");
+    assert!(
+        matches!((g30, f02), (Some(a), Some(b)) if a < b),
+        "etiology first, then the manifestation: {got:?}"
+    );
+    assert!(!got.contains(&"F03.90".to_string()), "{got:?}");
+    assert!(
+        r.not_coded
+            .iter()
+            .any(|n| n.code == "F03.90" && n.reason.contains("I.A.13"))
+    );
+    let m = &r.suggestions[f02.unwrap_or_default()];
+    assert_eq!(m.logic.rule, "guideline.manifestation");
+    assert!(
+        m.logic
+            .guideline
+            .as_deref()
+            .unwrap_or("")
+            .contains("I.A.13")
+    );
+    let ev: Vec<&str> = m.evidence.iter().map(|e| e.text.as_str()).collect();
+    assert!(ev.iter().any(|e| e.contains("dementia")), "{ev:?}");
+    assert!(ev.iter().any(|e| e.contains("Alzheimer")), "{ev:?}");
+    let pair = m
+        .code_pairs
+        .iter()
+        .find(|p| p.kind == "code_first" && p.required)
+        .unwrap_or_else(|| panic!("{:?}", m.code_pairs));
+    assert_eq!(pair.satisfied_by, vec!["G30.9".to_string()]);
+    assert!(!m.flags.contains(&Flag::PairedCodeMissing));
+
+    // The severity and behaviour the note documents carry over to the
+    // manifestation code whose title ends alike; the less specific reading
+    // of the same words is not paired again.
+    let got = codes(&code("Severe Alzheimer dementia with agitation."));
+    assert!(got.contains(&"F02.C11".to_string()), "{got:?}");
+    assert!(
+        !got.iter().any(|c| c == "F02.811" || c.starts_with("F03")),
+        "{got:?}"
+    );
+    let got = codes(&code("Moderate dementia due to Parkinson disease."));
+    assert!(got.contains(&"F02.B0".to_string()), "{got:?}");
+    // Other manifestation codes follow from the tabular alike.
+    let got = codes(&code("Polyneuropathy due to amyloidosis."));
+    assert!(
+        got.contains(&"G63".to_string()) && !got.contains(&"G62.9".to_string()),
+        "{got:?}"
+    );
+
+    // Not paired: the two in separate sentences, or a dementia of its own kind.
+    let got = codes(&code("Dementia. Parkinson disease."));
+    assert!(
+        got.contains(&"F03.90".to_string()) && !got.iter().any(|c| c.starts_with("F02")),
+        "{got:?}"
+    );
+    let got = codes(&code("Vascular dementia and Parkinson disease."));
+    assert!(
+        got.contains(&"F01.50".to_string()) && !got.iter().any(|c| c.starts_with("F02")),
+        "{got:?}"
+    );
+}
+
+#[test]
+fn pairing_notes_are_checked_and_a_missing_etiology_is_flagged() {
+    let text = "Urinary tract infection due to Escherichia coli.";
+    let r = code(text);
+    let got = codes(&r);
+    let (uti, coli) = (
+        got.iter().position(|c| c == "N39.0"),
+        got.iter().position(|c| c == "B96.20"),
+    );
+    assert!(
+        matches!((uti, coli), (Some(a), Some(b)) if a < b),
+        "the code asking for the organism goes first: {got:?}"
+    );
+    let n390 = &r.suggestions[uti.unwrap_or_default()];
+    let p = n390
+        .code_pairs
+        .iter()
+        .find(|p| p.kind == "use_additional_code" && p.at == "N39.0")
+        .unwrap_or_else(|| panic!("{:?}", n390.code_pairs));
+    assert!(p.note.contains("B95-B97"), "{}", p.note);
+    assert_eq!(p.satisfied_by, vec!["B96.20".to_string()]);
+    assert!(!p.required);
+    // A chapter's note applies beneath it, and says where it is written.
+    let b96 = &r.suggestions[coli.unwrap_or_default()];
+    assert!(
+        b96.code_pairs
+            .iter()
+            .any(|p| p.at == "chapter 1" && p.note.contains("Z16") && p.satisfied_by.is_empty()),
+        "{:?}",
+        b96.code_pairs
+    );
+
+    // A manifestation code suggested without its etiology (here through a
+    // learned phrase) is flagged for a query, with the note in its steps.
+    use medledger_coder::dict::concept_of;
+    use medledger_coder::model::LearnedTerm;
+    let mut c = Coder::new(engine(), None, None).expect("coder");
+    let tab = c.tab.clone();
+    c.dict.add_learned(
+        &tab,
+        &[LearnedTerm {
+            concepts: vec![concept_of("polyneuropathy")],
+            code: "G63".into(),
+            support: 9,
+            df: 9,
+            weight: 0.9,
+        }],
+    );
+    let r = c
+        .code(
+            "t",
+            "Polyneuropathy.",
+            &Encounter::default(),
+            &mut Scratch::default(),
+        )
+        .expect("codes");
+    let g63 = r
+        .suggestions
+        .iter()
+        .find(|s| s.code == "G63")
+        .unwrap_or_else(|| panic!("G63 not suggested: {:?}", codes(&r)));
+    assert!(
+        g63.flags.contains(&Flag::PairedCodeMissing),
+        "{:?}",
+        g63.flags
+    );
+    assert!(g63.logic.steps.iter().any(|s| s.contains("I.A.13")));
+    assert!(
+        g63.code_pairs
+            .iter()
+            .any(|p| p.required && p.satisfied_by.is_empty())
+    );
+}
+
+#[test]
 fn weeks_of_gestation_are_coded_for_the_mother_only() {
     let text = "A 31-year-old woman, 34 weeks pregnant, presented with headache.";
     let r = code(text);
