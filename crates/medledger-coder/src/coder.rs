@@ -482,6 +482,119 @@ struct Manifestation {
     counterparts: FxHashSet<String>,
 }
 
+/// What a code of the Table of Drugs and Chemicals' categories says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DrugRole {
+    /// Poisoning or toxic effect (T36–T65, 6th character 1–4).
+    Poisoning,
+    /// Adverse effect of a drug correctly taken (T36–T50, 6th character 5).
+    AdverseEffect,
+    /// Underdosing (T36–T50, 6th character 6).
+    Underdosing,
+}
+
+/// Where a T36–T65 code spells its intent or role: the 6th character, or
+/// the 5th where the 6th is the placeholder X (T65.91XA, T51.91XA).
+fn drug_role_position(key: &str) -> Option<usize> {
+    let b = key.as_bytes();
+    if b.len() < 6 || b[0] != b'T' {
+        return None;
+    }
+    let category: u32 = key.get(1..3)?.parse().ok()?;
+    if !(36..=65).contains(&category) {
+        return None;
+    }
+    Some(if b[5] == b'X' { 4 } else { 5 })
+}
+
+/// The role of a T36–T65 code by its intent character (keys have no dot).
+fn drug_code_role(key: &str) -> Option<DrugRole> {
+    let at = drug_role_position(key)?;
+    let category: u32 = key.get(1..3)?.parse().ok()?;
+    match key.as_bytes()[at] {
+        b'1'..=b'4' => Some(DrugRole::Poisoning),
+        b'5' if category <= 50 => Some(DrugRole::AdverseEffect),
+        b'6' if category <= 50 => Some(DrugRole::Underdosing),
+        _ => None,
+    }
+}
+
+/// One poisoning intent per substance (T36–T65, 6th character 1–4): the
+/// reading whose words cover most of the note wins ("intentional overdose"
+/// over the bare overdose, which reads as accidental, OCG I.C.19.e.5.b); on
+/// a tie an explicitly undetermined intent, then intentional self-harm, then
+/// assault. A poisoning by an unspecified substance (T65.9-) is not coded
+/// beside one that names the substance.
+fn one_intent_per_drug(
+    out: &mut Vec<Candidate>,
+    not_coded: &mut Vec<NotCoded>,
+    mentions: &[Mention],
+) {
+    let poisoning =
+        |c: &Candidate| c.affirmed && drug_code_role(&c.key) == Some(DrugRole::Poisoning);
+    if !out.iter().any(poisoning) {
+        return;
+    }
+    let words = |c: &Candidate| -> usize {
+        let mut t: Vec<u32> = c
+            .mentions
+            .iter()
+            .filter_map(|&m| mentions.get(m as usize))
+            .flat_map(|x| x.tokens.iter().copied())
+            .collect();
+        t.sort_unstable();
+        t.dedup();
+        t.len()
+    };
+    let intent = |key: &str| drug_role_position(key).and_then(|at| key.as_bytes().get(at).copied());
+    let preference = |key: &str| match intent(key) {
+        Some(b'4') => 3,
+        Some(b'2') => 2,
+        Some(b'3') => 1,
+        _ => 0,
+    };
+    // The code without its intent character: the substance.
+    let substance = |key: &str| match drug_role_position(key) {
+        Some(at) => format!("{}{}", &key[..at], &key[at + 1..]),
+        None => key.to_string(),
+    };
+    let mut best: FxHashMap<String, (usize, u8, usize)> = FxHashMap::default();
+    for (i, c) in out.iter().enumerate().filter(|(_, c)| poisoning(c)) {
+        let k = (words(c), preference(&c.key), i);
+        let e = best.entry(substance(&c.key)).or_insert(k);
+        if (k.0, k.1) > (e.0, e.1) {
+            *e = k;
+        }
+    }
+    let named = best.keys().any(|s| !s.starts_with("T659"));
+    let self_harm = best.values().any(|b| preference(&out[b.2].key) == 2);
+    let mut drop: Vec<(usize, &'static str)> = Vec::new();
+    for (i, c) in out.iter().enumerate() {
+        // "Suicide (attempted) … by poisoning — see Table of Drugs and
+        // Chemicals": the table's self-harm code says it.
+        if self_harm && c.key.starts_with("T1491") {
+            drop.push((i, "the suicide attempt is coded by the poisoning's intentional self-harm code (Index: Suicide, by poisoning, see Table of Drugs and Chemicals)"));
+            continue;
+        }
+        if !poisoning(c) {
+            continue;
+        }
+        if named && c.key.starts_with("T659") {
+            drop.push((i, "a poisoning by an unspecified substance is not coded beside the poisoning that names it"));
+        } else if best.get(&substance(&c.key)).is_some_and(|b| b.2 != i) {
+            drop.push((i, "another intent of the poisoning by this substance is documented more fully (one intent per substance, ICD-10-CM OCG I.C.19.e.5.b)"));
+        }
+    }
+    for (i, why) in drop.into_iter().rev() {
+        let gone = out.remove(i);
+        not_coded.push(NotCoded {
+            code: normalize::icd10cm_display(&gone.key),
+            reason: why.into(),
+            evidence: vec![],
+        });
+    }
+}
+
 /// How a manifestation code's title names it (OCG I.A.13).
 const MANIFESTATION_PHRASES: [&str; 2] = [
     " in other diseases classified elsewhere",
@@ -776,6 +889,7 @@ impl<'e> Coder<'e> {
         for kind in [
             medledger_codesets::icd10cm::index::IndexKind::Main,
             medledger_codesets::icd10cm::index::IndexKind::Neoplasm,
+            medledger_codesets::icd10cm::index::IndexKind::Drug,
         ] {
             if let Some((_, t)) = engine.index_for(kind, dos)? {
                 indexes.push(t);
@@ -1282,6 +1396,7 @@ impl<'e> Coder<'e> {
         }
         self.combinations(&mut out, &mut not_coded);
         self.manifestation_pairs(&mut out, &mut not_coded, mentions);
+        one_intent_per_drug(&mut out, &mut not_coded, mentions);
         self.without_complications(&mut out, &mut not_coded);
         self.additional_codes(&mut out, note);
         // A code the note itself rules out (negated, hypothetical) is not
@@ -1562,10 +1677,14 @@ impl<'e> Coder<'e> {
                 continue;
             }
             let ss = sentences_of(sym);
+            // A poisoning, adverse effect or underdosing names the drug, not
+            // the condition: its manifestations are coded beside it (OCG
+            // I.C.19.e.5).
             let Some(dx) = out.iter().find(|d| {
                 d.affirmed
                     && !d.key.starts_with('R')
                     && !d.key.starts_with('Z')
+                    && drug_code_role(&d.key).is_none()
                     && d.rule.starts_with("dict.")
                     && sentences_of(d).iter().any(|s| ss.contains(s))
             }) else {
@@ -2439,6 +2558,15 @@ impl<'e> Coder<'e> {
                 }
                 if c.key.starts_with('R') || c.key.starts_with('Z') {
                     r -= 0.3;
+                }
+                match drug_code_role(&c.key) {
+                    // A poisoning is sequenced first, then its manifestations
+                    // (OCG I.C.19.e.5.b).
+                    Some(DrugRole::Poisoning) => r += 0.6,
+                    // An adverse effect or an underdosing follows the
+                    // condition it caused (OCG I.C.19.e.5.a, I.C.19.e.5.c).
+                    Some(DrugRole::AdverseEffect | DrugRole::Underdosing) => r -= 0.6,
+                    None => {}
                 }
                 r
             };

@@ -265,6 +265,12 @@ const NOTE_WORD_CONCEPTS: &[(&str, &[&str])] = &[
     ("adenocarcinomas", &["malignant", "neoplasm"]),
     ("malignancy", &["malignant", "neoplasm"]),
     ("neoplasia", &["neoplasm"]),
+    // The Table of Drugs and Chemicals' columns in a note's words: an
+    // overdose is a poisoning; a suicide attempt is intentional self-harm.
+    ("overdose", &["poisoning"]),
+    ("overdosed", &["poisoning"]),
+    ("suicide", &["intentional"]),
+    ("suicidal", &["intentional"]),
 ];
 
 /// Concepts too general to name a condition alone: a term needs at least one
@@ -986,7 +992,17 @@ impl<'a> Builder<'a> {
                 (&["malignant", "primary"], "malignant neoplasm"),
                 (&["malignant", "secondary"], "metastasis"),
             ],
-            IndexKind::Drug => &[(&["poisoning", "accidental"], "poisoning")],
+            // The Table of Drugs and Chemicals: poisoning by intent (OCG
+            // I.C.19.e.5.b: accidental when the intent is not documented),
+            // adverse effect of a drug correctly taken, underdosing.
+            IndexKind::Drug => &[
+                (&["poisoning", "accidental"], "poisoning"),
+                (&["poisoning", "intentional"], "poisoning intentional"),
+                (&["poisoning", "assault"], "poisoning assault"),
+                (&["poisoning", "undetermined"], "poisoning undetermined"),
+                (&["adverse"], "adverse effect"),
+                (&["underdosing"], "underdosing"),
+            ],
             _ => &[],
         };
         let columns: Vec<(u8, &str)> = wanted
@@ -995,8 +1011,11 @@ impl<'a> Builder<'a> {
                 tree.headings
                     .iter()
                     .find(|(_, h)| {
+                        // Whole words: "Poisoning Accidental (unintentional)"
+                        // is not the intentional column.
                         let h = h.to_lowercase();
-                        names.iter().all(|n| h.contains(n))
+                        let words: Vec<&str> = h.split(|c: char| !c.is_alphanumeric()).collect();
+                        names.iter().all(|n| words.contains(n))
                     })
                     .map(|(c, _)| (*c, *reads))
             })
@@ -1034,8 +1053,11 @@ impl<'a> Builder<'a> {
                     }
                 }
             } else if tree.kind != IndexKind::Neoplasm {
+                // The column's reading first, as for the neoplasm sites:
+                // cleaning cuts a term at a negation ("Nicotine, not
+                // insecticide"), which must not take the reading with it.
                 for (c, reads) in cells {
-                    codes.push((c.clone(), format!("{} {reads}", path.join(" "))));
+                    codes.push((c.clone(), format!("{reads} {}", path.join(" "))));
                 }
             }
             for (code, text) in codes {

@@ -1067,6 +1067,87 @@ fn pairing_notes_are_checked_and_a_missing_etiology_is_flagged() {
 }
 
 #[test]
+fn the_table_of_drugs_reads_poisoning_by_intent_adverse_effect_and_underdosing() {
+    let text = "Coma due to accidental acetaminophen overdose.";
+    let r = code(text);
+    check_invariants(text, &r);
+    let got = codes(&r);
+    // Poisoning first, then its manifestation, which stays coded (OCG
+    // I.C.19.e.5.b).
+    assert_eq!(got.first().map(String::as_str), Some("T39.1X1A"), "{got:?}");
+    assert!(got.iter().any(|c| c.starts_with("R40.2")), "{got:?}");
+    let t = &r.suggestions[0];
+    assert_eq!(t.logic.rule, "dict.index");
+    assert!(
+        t.logic
+            .index_path
+            .as_deref()
+            .unwrap_or("")
+            .contains("Acetaminophen"),
+        "{:?}",
+        t.logic.index_path
+    );
+    // The intent the note documents picks the column.
+    for (text, want, not) in [
+        (
+            "Intentional overdose of paracetamol.",
+            "T39.1X2A",
+            "T39.1X1A",
+        ),
+        (
+            "Suicide attempt with a benzodiazepine overdose.",
+            "T42.4X2A",
+            "T42.4X1A",
+        ),
+        (
+            "Poisoning by acetaminophen, undetermined intent.",
+            "T39.1X4A",
+            "T39.1X1A",
+        ),
+    ] {
+        let got = codes(&code(text));
+        assert!(
+            got.contains(&want.to_string()) && !got.contains(&not.to_string()),
+            "{text}: {got:?}"
+        );
+        assert!(
+            !got.iter()
+                .any(|c| c.starts_with("T65.9") || c.starts_with("T14.91")),
+            "{text}: {got:?}"
+        );
+    }
+    // An adverse effect and an underdosing follow the condition.
+    for (text, first, then) in [
+        (
+            "Hypothyroidism due to adverse effect of amiodarone.",
+            "E03",
+            "T46.2X5A",
+        ),
+        (
+            "Hyperglycemia due to underdosing of insulin.",
+            "R73.9",
+            "T38.3X6A",
+        ),
+    ] {
+        let got = codes(&code(text));
+        let a = got.iter().position(|c| c.starts_with(first));
+        let b = got.iter().position(|c| c == then);
+        assert!(
+            matches!((a, b), (Some(a), Some(b)) if a < b),
+            "{text}: {got:?}"
+        );
+    }
+    // A drug taken, or smoking, is no poisoning.
+    for text in [
+        "Treated with amiodarone and warfarin.",
+        "Heavy smoking, 20 cigarettes a day.",
+    ] {
+        let got = listed(text);
+        assert!(!got.iter().any(|c| c.starts_with('T')), "{text}: {got:?}");
+    }
+}
+
+#[test]
 fn weeks_of_gestation_are_coded_for_the_mother_only() {
     let text = "A 31-year-old woman, 34 weeks pregnant, presented with headache.";
     let r = code(text);
