@@ -507,6 +507,15 @@ fn drug_role_position(key: &str) -> Option<usize> {
     Some(if b[5] == b'X' { 4 } else { 5 })
 }
 
+/// A T36–T65 code without its intent character: the substance it names
+/// (and the encounter), alike for all of the substance's columns.
+fn drug_substance(key: &str) -> String {
+    match drug_role_position(key) {
+        Some(at) => format!("{}{}", &key[..at], &key[at + 1..]),
+        None => key.to_string(),
+    }
+}
+
 /// The role of a T36–T65 code by its intent character (keys have no dot).
 fn drug_code_role(key: &str) -> Option<DrugRole> {
     let at = drug_role_position(key)?;
@@ -519,6 +528,62 @@ fn drug_code_role(key: &str) -> Option<DrugRole> {
     }
 }
 
+/// Longest substance name, in words, that the drug-cause rule reads.
+const SUBSTANCE_WORDS: usize = 3;
+
+/// The substance words of a table term as a lookup key (word concepts).
+fn substance_key<'a>(words: impl Iterator<Item = &'a str>) -> String {
+    words
+        .map(crate::dict::concept_of)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Every main term of the installed Table of Drugs and Chemicals with a
+/// billable adverse-effect code: its name (without "NEC" and nonessential
+/// modifiers) → the code.
+fn adverse_effect_codes(
+    tab: &Tabular,
+    indexes: &[Arc<medledger_codesets::icd10cm::index::IndexTree>],
+) -> FxHashMap<String, String> {
+    use medledger_codesets::icd10cm::index::IndexKind;
+    let mut out = FxHashMap::default();
+    for tree in indexes.iter().filter(|t| t.kind == IndexKind::Drug) {
+        let Some(col) = tree
+            .headings
+            .iter()
+            .find(|(_, h)| h.to_lowercase().starts_with("adverse"))
+            .map(|(c, _)| *c)
+        else {
+            continue;
+        };
+        for t in tree.terms.iter().filter(|t| t.level == 0) {
+            let Some((_, cell)) = t.cells.iter().find(|(c, _)| *c == col) else {
+                continue;
+            };
+            let key = normalize::key(cell.trim_end_matches(['-', '.']));
+            let code = match tab.resolve(&key) {
+                Resolution::Billable { .. } => Some(key),
+                Resolution::Header { node } | Resolution::NeedsSeventh { node } => {
+                    crate::dict::default_billable(tab, node).map(|(k, _, _)| k)
+                }
+                _ => None,
+            };
+            let Some(code) = code else { continue };
+            let lower = t.title.to_lowercase();
+            let words: Vec<&str> = lower
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|w| !w.is_empty() && *w != "nec")
+                .collect();
+            if words.is_empty() || words.len() > SUBSTANCE_WORDS {
+                continue;
+            }
+            out.entry(substance_key(words.into_iter())).or_insert(code);
+        }
+    }
+    out
+}
+
 /// One poisoning intent per substance (T36–T65, 6th character 1–4): the
 /// reading whose words cover most of the note wins ("intentional overdose"
 /// over the bare overdose, which reads as accidental, OCG I.C.19.e.5.b); on
@@ -529,6 +594,7 @@ fn one_intent_per_drug(
     out: &mut Vec<Candidate>,
     not_coded: &mut Vec<NotCoded>,
     mentions: &[Mention],
+    dict: &Dictionary,
 ) {
     let poisoning =
         |c: &Candidate| c.affirmed && drug_code_role(&c.key) == Some(DrugRole::Poisoning);
@@ -553,11 +619,7 @@ fn one_intent_per_drug(
         Some(b'3') => 1,
         _ => 0,
     };
-    // The code without its intent character: the substance.
-    let substance = |key: &str| match drug_role_position(key) {
-        Some(at) => format!("{}{}", &key[..at], &key[at + 1..]),
-        None => key.to_string(),
-    };
+    let substance = drug_substance;
     let mut best: FxHashMap<String, (usize, u8, usize)> = FxHashMap::default();
     for (i, c) in out.iter().enumerate().filter(|(_, c)| poisoning(c)) {
         let k = (words(c), preference(&c.key), i);
@@ -566,7 +628,13 @@ fn one_intent_per_drug(
             *e = k;
         }
     }
-    let named = best.keys().any(|s| !s.starts_with("T659"));
+    // A substance the note names: read off the Table of Drugs and Chemicals,
+    // and not its "unspecified substance" rows (T65.9-, "Poison NEC").
+    let names_it = |c: &Candidate| {
+        dict.entries[c.best_entry as usize].source == TermSource::Index
+            && !c.key.starts_with("T659")
+    };
+    let named = best.values().any(|b| names_it(&out[b.2]));
     let self_harm = best.values().any(|b| preference(&out[b.2].key) == 2);
     let mut drop: Vec<(usize, &'static str)> = Vec::new();
     for (i, c) in out.iter().enumerate() {
@@ -579,8 +647,8 @@ fn one_intent_per_drug(
         if !poisoning(c) {
             continue;
         }
-        if named && c.key.starts_with("T659") {
-            drop.push((i, "a poisoning by an unspecified substance is not coded beside the poisoning that names it"));
+        if named && !names_it(c) {
+            drop.push((i, "a poisoning read off a title alone is not coded beside the poisoning by the substance the note names"));
         } else if best.get(&substance(&c.key)).is_some_and(|b| b.2 != i) {
             drop.push((i, "another intent of the poisoning by this substance is documented more fully (one intent per substance, ICD-10-CM OCG I.C.19.e.5.b)"));
         }
@@ -816,6 +884,9 @@ pub struct Coder<'e> {
     numeric_rule: FxHashMap<u32, NumericRule>,
     /// Manifestation codes and the etiologies their "code first" notes list.
     manifestations: Vec<Manifestation>,
+    /// Substances of the Table of Drugs and Chemicals by their words (word
+    /// concepts joined by spaces) with their adverse-effect code.
+    adverse_effects: FxHashMap<String, String>,
 }
 
 /// The model's keyword classifiers, indexed by concept.
@@ -974,8 +1045,10 @@ impl<'e> Coder<'e> {
             .collect();
         let laterality = crate::laterality::Laterality::build(&tab);
         let manifestations = Manifestation::build(&tab, &mut dict);
+        let adverse_effects = adverse_effect_codes(&tab, indexes);
         Coder {
             manifestations,
+            adverse_effects,
             laterality,
             category_codes,
             category_gold,
@@ -1396,9 +1469,10 @@ impl<'e> Coder<'e> {
         }
         self.combinations(&mut out, &mut not_coded);
         self.manifestation_pairs(&mut out, &mut not_coded, mentions);
-        one_intent_per_drug(&mut out, &mut not_coded, mentions);
+        one_intent_per_drug(&mut out, &mut not_coded, mentions, &self.dict);
         self.without_complications(&mut out, &mut not_coded);
         self.additional_codes(&mut out, note);
+        self.drug_causes(&mut out, note, mentions);
         // A code the note itself rules out (negated, hypothetical) is not
         // proposed again by a bag-of-words keyword model.
         let ruled_out: FxHashSet<String> = not_coded
@@ -2404,6 +2478,152 @@ impl<'e> Coder<'e> {
                 reason: "a code of the same category documents the complication: the code without (or with unspecified) complications is not coded beside it".into(),
                 evidence: vec![],
             });
+        }
+    }
+
+    /// A condition the note says a drug caused ("hypothyroidism secondary to
+    /// amiodarone", "amiodarone-induced hypothyroidism", "rash due to
+    /// amoxicillin"): the drug's adverse-effect code from the Table of Drugs
+    /// and Chemicals, after the condition (OCG I.C.19.e.5.a). The substance
+    /// must follow the link words directly (or precede "-induced"), in the
+    /// sentence of an affirmed condition, and not be negated; a poisoning by
+    /// the same substance leaves it out.
+    fn drug_causes(&self, cands: &mut Vec<Candidate>, note: &Annotated, mentions: &[Mention]) {
+        if self.adverse_effects.is_empty() {
+            return;
+        }
+        const LINKS: &[&[&str]] = &[
+            &["due", "to"],
+            &["secondary", "to"],
+            &["caused", "by"],
+            &["induced", "by"],
+            &["attributed", "to"],
+        ];
+        let lower = |t: usize| note.tokens.get(t).map(|x| x.lower.as_str()).unwrap_or("");
+        // The longest substance name in `range` (token indices), if any.
+        let substance = |from: usize, to: usize| -> Option<(String, Vec<u32>)> {
+            (1..=SUBSTANCE_WORDS).rev().find_map(|n| {
+                if from + n > to {
+                    return None;
+                }
+                let words: Vec<&str> = (from..from + n).map(lower).collect();
+                if words
+                    .iter()
+                    .any(|w| w.is_empty() || !w.chars().all(char::is_alphanumeric))
+                {
+                    return None;
+                }
+                let code = self
+                    .adverse_effects
+                    .get(&substance_key(words.into_iter()))?;
+                Some((code.clone(), (from..from + n).map(|t| t as u32).collect()))
+            })
+        };
+        let mut found: Vec<(usize, String, Vec<u32>)> = Vec::new();
+        for (si, s) in note.sentences.iter().enumerate() {
+            let (a, b) = (s.tokens.start, s.tokens.end);
+            for t in a..b {
+                // "<link> [the] <substance>"
+                for link in LINKS {
+                    if t + link.len() > b || (0..link.len()).any(|i| lower(t + i) != link[i]) {
+                        continue;
+                    }
+                    let mut from = t + link.len();
+                    if matches!(lower(from), "the" | "a" | "an") {
+                        from += 1;
+                    }
+                    if let Some((code, mut toks)) = substance(from, b).filter(|(_, toks)| {
+                        // "due to blood incompatibility" names no drug
+                        // taken: the substance ends the phrase, or a word
+                        // of its use follows.
+                        let next = toks.last().map_or(0, |&t| t as usize + 1);
+                        next >= b
+                            || !note.tokens[next].lower.chars().any(char::is_alphabetic)
+                            || matches!(
+                                lower(next),
+                                "treatment"
+                                    | "therapy"
+                                    | "use"
+                                    | "intake"
+                                    | "administration"
+                                    | "exposure"
+                                    | "and"
+                                    | "or"
+                            )
+                    }) {
+                        toks.extend((t..t + link.len()).map(|i| i as u32));
+                        found.push((si, code, toks));
+                    }
+                }
+                // "<substance>-induced"
+                if lower(t) == "induced" && t >= a + 2 && lower(t - 1) == "-" {
+                    let end = t - 1;
+                    let hit = (1..=SUBSTANCE_WORDS.min(end - a))
+                        .rev()
+                        .find_map(|n| substance(end - n, end).filter(|(_, toks)| toks.len() == n));
+                    if let Some((code, mut toks)) = hit {
+                        toks.extend([t as u32 - 1, t as u32]);
+                        found.push((si, code, toks));
+                    }
+                }
+            }
+        }
+        for (si, code, mut toks) in found {
+            toks.sort_unstable();
+            toks.dedup();
+            let same = drug_substance(&code);
+            if cands.iter().any(|c| {
+                c.key == code
+                    || (drug_code_role(&c.key) == Some(DrugRole::Poisoning)
+                        && drug_substance(&c.key) == same)
+            }) {
+                continue;
+            }
+            // The condition it caused: an affirmed diagnosis of the sentence.
+            let Some(cond) = cands.iter().position(|c| {
+                c.affirmed
+                    && !c.mentions.is_empty()
+                    && !c.key.starts_with('Z')
+                    && drug_code_role(&c.key).is_none()
+                    && c.mentions.iter().any(|&m| {
+                        mentions
+                            .get(m as usize)
+                            .is_some_and(|x| x.sentence == si as u32)
+                    })
+            }) else {
+                continue;
+            };
+            let (lo, hi) = (toks[0] as usize, toks[toks.len() - 1] as usize + 1);
+            let cx = self.context.analyze(
+                note.text,
+                &note.tokens,
+                &note.sentences[si],
+                lo..hi,
+                note.sentence_section[si],
+            );
+            if cx.negated || cx.hypothetical || cx.family {
+                continue;
+            }
+            let words: Vec<&str> = toks.iter().map(|&t| lower(t as usize)).collect();
+            let step = format!(
+                "{} documented as caused by the drug (\"{}\"): the Table of Drugs and Chemicals' adverse-effect code, after the condition",
+                normalize::icd10cm_display(&cands[cond].key),
+                words.join(" ")
+            );
+            if let Some(mut ae) = self.derived(
+                &cands[cond],
+                &code,
+                "guideline.adverse_effect",
+                "ICD-10-CM OCG I.C.19.e.5.a (adverse effect: the nature of the effect first, then the drug's code with 5th or 6th character 5)",
+                &step,
+            ) {
+                ae.mentions.clear();
+                ae.extra_tokens.clear();
+                ae.evidence_tokens = toks;
+                ae.flags.clear();
+                ae.contiguous = true;
+                cands.push(ae);
+            }
         }
     }
 

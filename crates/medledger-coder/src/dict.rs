@@ -837,6 +837,14 @@ impl<'a> Builder<'a> {
         if crate::numeric::is_numeric_code(&key) {
             return false;
         }
+        // "Poisoning by, adverse effect of and underdosing of penicillins":
+        // a T36–T50 category heading names no intent and cleans down to
+        // "poisoning"; its codes' own titles read instead.
+        if source == TermSource::CategoryDefault
+            && text.starts_with("Poisoning by, adverse effect of and underdosing of")
+        {
+            return false;
+        }
         let (cleaned, absent_tails) = clean_term_parts(text);
         let (mut required, mut optional) = term_concepts(&cleaned, &mut self.dict.vocab);
         let mut absent: Vec<u32> = Vec::new();
@@ -877,6 +885,19 @@ impl<'a> Builder<'a> {
             let other = self.dict.vocab.id(&concept_of("other"));
             optional.retain(|&c| c != other);
             required.push(other);
+            required.sort_unstable();
+            required.dedup();
+        }
+        // "Other complications of anesthesia", "Unspecified complication of
+        // kidney transplant": a complication of the procedure, not the
+        // procedure; the note must say complication.
+        if all
+            .iter()
+            .any(|w| matches!(*w, "complication" | "complications"))
+        {
+            let complication = self.dict.vocab.id(&concept_of("complication"));
+            optional.retain(|&c| c != complication);
+            required.push(complication);
             required.sort_unstable();
             required.dedup();
         }

@@ -1148,6 +1148,69 @@ fn the_table_of_drugs_reads_poisoning_by_intent_adverse_effect_and_underdosing()
 }
 
 #[test]
+fn a_condition_the_note_says_a_drug_caused_gets_the_adverse_effect_code_after_it() {
+    for text in [
+        "Hypothyroidism secondary to amiodarone.",
+        "Amiodarone-induced hypothyroidism.",
+    ] {
+        let r = code(text);
+        check_invariants(text, &r);
+        let got = codes(&r);
+        let e03 = got.iter().position(|c| c.starts_with("E03"));
+        let t = got.iter().position(|c| c == "T46.2X5A");
+        assert!(
+            matches!((e03, t), (Some(a), Some(b)) if a < b),
+            "{text}: {got:?}"
+        );
+        let s = &r.suggestions[t.unwrap_or_default()];
+        assert_eq!(s.logic.rule, "guideline.adverse_effect");
+        assert!(
+            s.logic
+                .guideline
+                .as_deref()
+                .unwrap_or("")
+                .contains("I.C.19.e.5.a")
+        );
+        assert!(
+            s.evidence
+                .iter()
+                .any(|e| e.text.eq_ignore_ascii_case("amiodarone")),
+            "{:?}",
+            s.evidence
+        );
+    }
+    let got = codes(&code(
+        "Hypertransaminasemia secondary to antibiotic treatment.",
+    ));
+    assert!(got.contains(&"T36.95XA".to_string()), "{got:?}");
+    // Not a drug the patient took, negated, or no link at all.
+    for text in [
+        "Hemolytic anemia due to blood incompatibility.",
+        "No rash due to amoxicillin.",
+        "Anesthesia was induced with propofol.",
+        "Fever due to the infection, treated with amoxicillin.",
+    ] {
+        let got = codes(&code(text));
+        assert!(!got.iter().any(|c| c.starts_with('T')), "{text}: {got:?}");
+    }
+}
+
+#[test]
+fn a_complication_title_needs_the_word_complication() {
+    // "Other complications of anesthesia" is not anesthesia; "Unspecified
+    // complication of kidney transplant" is not the transplant (Z94.0).
+    let got = listed("General anesthesia was uneventful.");
+    assert!(!got.iter().any(|c| c.starts_with("T88")), "{got:?}");
+    let got = codes(&code("Kidney transplant in 2010."));
+    assert!(
+        got.contains(&"Z94.0".to_string()) && !got.iter().any(|c| c.starts_with("T86")),
+        "{got:?}"
+    );
+    let got = codes(&code("Complication of kidney transplant."));
+    assert!(got.iter().any(|c| c.starts_with("T86.1")), "{got:?}");
+}
+
+#[test]
 fn weeks_of_gestation_are_coded_for_the_mother_only() {
     let text = "A 31-year-old woman, 34 weeks pregnant, presented with headache.";
     let r = code(text);
