@@ -653,6 +653,18 @@ fn one_intent_per_drug(
             drop.push((i, "another intent of the poisoning by this substance is documented more fully (one intent per substance, ICD-10-CM OCG I.C.19.e.5.b)"));
         }
     }
+    remove_not_coded(out, drop, not_coded);
+}
+
+/// Removes candidates (by index, each once) and records each as not coded
+/// with its reason.
+fn remove_not_coded(
+    out: &mut Vec<Candidate>,
+    mut drop: Vec<(usize, &str)>,
+    not_coded: &mut Vec<NotCoded>,
+) {
+    drop.sort_by_key(|d| d.0);
+    drop.dedup_by_key(|d| d.0);
     for (i, why) in drop.into_iter().rev() {
         let gone = out.remove(i);
         not_coded.push(NotCoded {
@@ -2432,15 +2444,9 @@ impl<'e> Coder<'e> {
         // Under a learned model the unspecified code stays a candidate and
         // the re-ranker decides; the official policy codes the pair alone.
         if self.model.is_none() {
-            replaced.sort_unstable();
-            for &i in replaced.iter().rev() {
-                let gone = cands.remove(i);
-                not_coded.push(NotCoded {
-                    code: normalize::icd10cm_display(&gone.key),
-                    reason: "documented with its underlying condition: coded as the manifestation code beside the etiology (ICD-10-CM OCG I.A.13)".into(),
-                    evidence: vec![],
-                });
-            }
+            const WHY: &str = "documented with its underlying condition: coded as the manifestation code beside the etiology (ICD-10-CM OCG I.A.13)";
+            let drop = replaced.into_iter().map(|i| (i, WHY)).collect();
+            remove_not_coded(cands, drop, not_coded);
         }
         cands.extend(added);
     }
@@ -2471,14 +2477,12 @@ impl<'e> Coder<'e> {
                     })
             })
             .collect();
-        for &i in drop.iter().rev() {
-            let gone = cands.remove(i);
-            not_coded.push(NotCoded {
-                code: normalize::icd10cm_display(&gone.key),
-                reason: "a code of the same category documents the complication: the code without (or with unspecified) complications is not coded beside it".into(),
-                evidence: vec![],
-            });
-        }
+        const WHY: &str = "a code of the same category documents the complication: the code without (or with unspecified) complications is not coded beside it";
+        remove_not_coded(
+            cands,
+            drop.into_iter().map(|i| (i, WHY)).collect(),
+            not_coded,
+        );
     }
 
     /// A condition the note says a drug caused ("hypothyroidism secondary to

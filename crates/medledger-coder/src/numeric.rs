@@ -161,33 +161,24 @@ pub fn gestation_key(weeks: u32) -> Option<String> {
     }
 }
 
-/// Words that may stand between "BMI" and its value.
+/// Words that may stand between a reading's trigger and its value, for
+/// every reading ("BMI: 31", "NIHSS of 12", "the score was 4").
+const VALUE_FILLER: &[&str] = &[
+    "(", ")", "[", "]", ":", "=", "of", "was", "is", "a", "an", "the", "with", "at", "",
+];
+
+/// Further words between "BMI" and its value.
 const BMI_FILLER: &[&str] = &[
-    "(",
-    ")",
-    "[",
-    "]",
-    ":",
-    "=",
-    "of",
-    "was",
-    "is",
     "bmi",
     "approximately",
     "about",
     "around",
-    "a",
-    "an",
-    "the",
-    "with",
-    "at",
     "kg",
     "/",
     "m2",
     "index",
     "calculated",
     "estimated",
-    "",
 ];
 
 /// Words of a newborn's own record: a gestational age at birth is not a
@@ -311,39 +302,24 @@ fn bmi_at(
             return;
         }
         // "BMI > 40", "BMI < 16": a bound, not a documented value.
-        if !BMI_FILLER.contains(&w) {
+        if !VALUE_FILLER.contains(&w) && !BMI_FILLER.contains(&w) {
             return;
         }
         k += 1;
     }
 }
 
-/// Words that may stand between the NIHSS trigger and its score.
+/// Further words between the NIHSS trigger and its score.
 const NIHSS_FILLER: &[&str] = &[
-    "(",
-    ")",
-    "[",
-    "]",
-    ":",
-    "=",
-    "of",
-    "was",
-    "is",
     "score",
     "scored",
     "total",
-    "a",
-    "an",
-    "the",
-    "at",
     "on",
     "admission",
     "arrival",
     "initial",
     "baseline",
-    "with",
     "nihss",
-    "",
 ];
 
 /// An NIH Stroke Scale score at token `t`: the trigger ("NIHSS", "NIH
@@ -399,7 +375,8 @@ fn nihss_at(note: &Annotated, t: usize, end: usize, si: u32) -> Option<Reading> 
                 tokens,
             });
         }
-        if !NIHSS_FILLER.contains(&lower(note, k)) {
+        let w = lower(note, k);
+        if !VALUE_FILLER.contains(&w) && !NIHSS_FILLER.contains(&w) {
             return None;
         }
         k += 1;
