@@ -480,6 +480,19 @@ struct Manifestation {
     /// severity ("Unspecified dementia, moderate, …" F03.B0): those the pair
     /// replaces.
     counterparts: FxHashSet<String>,
+    /// Categories of the counterparts.
+    counterpart_categories: FxHashSet<String>,
+    /// Title tail after "classified elsewhere" (", severe, with agitation")
+    /// → the manifestation code with it, for the billable codes beneath.
+    by_tail: FxHashMap<String, String>,
+}
+
+/// A title's tail from its first comma, lower case (", severe, with
+/// agitation"); None without a comma.
+fn title_tail(desc: &str) -> Option<String> {
+    let lower = desc.to_lowercase();
+    let at = lower.find(", ")?;
+    Some(lower[at..].to_string())
 }
 
 /// What a code of the Table of Drugs and Chemicals' categories says.
@@ -549,12 +562,7 @@ fn adverse_effect_codes(
     use medledger_codesets::icd10cm::index::IndexKind;
     let mut out = FxHashMap::default();
     for tree in indexes.iter().filter(|t| t.kind == IndexKind::Drug) {
-        let Some(col) = tree
-            .headings
-            .iter()
-            .find(|(_, h)| h.to_lowercase().starts_with("adverse"))
-            .map(|(c, _)| *c)
-        else {
+        let Some(col) = crate::dict::table_column(tree, &["adverse"]) else {
             continue;
         };
         for t in tree.terms.iter().filter(|t| t.level == 0) {
@@ -562,14 +570,9 @@ fn adverse_effect_codes(
                 continue;
             };
             let key = normalize::key(cell.trim_end_matches(['-', '.']));
-            let code = match tab.resolve(&key) {
-                Resolution::Billable { .. } => Some(key),
-                Resolution::Header { node } | Resolution::NeedsSeventh { node } => {
-                    crate::dict::default_billable(tab, node).map(|(k, _, _)| k)
-                }
-                _ => None,
+            let Some((code, _, _)) = crate::dict::billable_for(tab, &key) else {
+                continue;
             };
-            let Some(code) = code else { continue };
             let lower = t.title.to_lowercase();
             let words: Vec<&str> = lower
                 .split(|c: char| !c.is_alphanumeric())
@@ -710,11 +713,26 @@ impl Manifestation {
             if etiologies.is_empty() || core.is_empty() {
                 continue;
             }
+            let mut by_tail = FxHashMap::default();
+            const ELSEWHERE: &str = "classified elsewhere";
+            for j in i as u32..n.end {
+                let d = tab.node(j).desc.to_lowercase();
+                if let Some(p) = d.find(ELSEWHERE)
+                    && tab.is_leaf(j)
+                    && let Some((k, _, _)) = crate::dict::default_billable(tab, j)
+                {
+                    by_tail
+                        .entry(d[p + ELSEWHERE.len()..].to_string())
+                        .or_insert(k);
+                }
+            }
             out.push(Manifestation {
                 node: i as u32,
                 core,
                 etiologies,
                 counterparts: FxHashSet::default(),
+                counterpart_categories: FxHashSet::default(),
+                by_tail,
             });
         }
         let grade: Vec<u32> = MANIFESTATION_GRADES
@@ -755,6 +773,13 @@ impl Manifestation {
             }
         }
         out.retain(|mf| !mf.counterparts.is_empty());
+        for mf in &mut out {
+            mf.counterpart_categories = mf
+                .counterparts
+                .iter()
+                .map(|c| category_of(c).to_string())
+                .collect();
+        }
         out
     }
 
@@ -767,25 +792,12 @@ impl Manifestation {
     fn target(&self, tab: &Tabular, key: &str) -> Option<String> {
         let node = tab.node(self.node);
         let within = |n: u32| n >= self.node && n < node.end;
-        let tail_of = |desc: &str| -> Option<String> {
-            let lower = desc.to_lowercase();
-            let at = lower.find(", ")?;
-            Some(lower[at..].to_string())
-        };
         let own = match tab.resolve(key) {
-            Resolution::Billable { node: n, .. } => tail_of(&tab.node(n).desc),
+            Resolution::Billable { node: n, .. } => title_tail(&tab.node(n).desc),
             _ => None,
         };
-        if let Some(own) = own {
-            let hit = (self.node..node.end).find(|&i| {
-                let d = tab.node(i).desc.to_lowercase();
-                tab.is_leaf(i)
-                    && d.find("classified elsewhere")
-                        .is_some_and(|p| d[p + "classified elsewhere".len()..] == own)
-            });
-            if let Some(i) = hit {
-                return crate::dict::default_billable(tab, i).map(|(k, _, _)| k);
-            }
+        if let Some(hit) = own.and_then(|t| self.by_tail.get(&t)) {
+            return Some(hit.clone());
         }
         if !self.counterparts.contains(key) {
             return None;
@@ -804,9 +816,7 @@ impl Manifestation {
     /// A code the manifestation stands for: a counterpart, or a code of a
     /// counterpart's category whose title a manifestation code ends alike.
     fn stands_for(&self, tab: &Tabular, key: &str) -> Option<String> {
-        let cat = category_of(key);
-        if self.counterparts.contains(key)
-            || self.counterparts.iter().any(|c| category_of(c) == cat)
+        if self.counterparts.contains(key) || self.counterpart_categories.contains(category_of(key))
         {
             self.target(tab, key)
         } else {
@@ -2801,22 +2811,18 @@ impl<'e> Coder<'e> {
         // named in a code's note goes in front of it (last, so that it wins).
         let n = chosen.len();
         for i in 0..n {
-            let refs = self.own_note_refs(chosen[i].0.node, NoteKind::UseAdditionalCode);
+            let refs = note_refs(&self.tab, chosen[i].0.node, NoteKind::UseAdditionalCode);
             if let Some(j) = (0..i).find(|&j| refs.iter().any(|r| r.contains(&chosen[j].0.key))) {
                 chosen[j..=i].rotate_right(1);
             }
         }
         for i in 0..n {
-            let refs = self.own_note_refs(chosen[i].0.node, NoteKind::CodeFirst);
+            let refs = note_refs(&self.tab, chosen[i].0.node, NoteKind::CodeFirst);
             if let Some(j) = (i + 1..n).find(|&j| refs.iter().any(|r| r.contains(&chosen[j].0.key)))
             {
                 chosen[i..=j].rotate_right(1);
             }
         }
-    }
-
-    fn own_note_refs(&self, node: u32, kind: NoteKind) -> Vec<CodeRange> {
-        note_refs(&self.tab, node, kind)
     }
 
     /// The ICD-11 companion of a code from the WHO maps (cached).

@@ -791,6 +791,36 @@ pub fn default_billable(tab: &Tabular, idx: u32) -> Option<(String, u32, Option<
     default_billable(tab, b)
 }
 
+/// The billable code an index or table cell stands for: the code itself,
+/// or for a category or a code needing its 7th character the default
+/// billable code beneath it.
+pub fn billable_for(tab: &Tabular, key: &str) -> Option<(String, u32, Option<char>)> {
+    use medledger_codesets::icd10cm::tabular::Resolution;
+    match tab.resolve(key) {
+        Resolution::Billable { node, seventh } => Some((key.to_string(), node, seventh)),
+        Resolution::Header { node } | Resolution::NeedsSeventh { node } => {
+            default_billable(tab, node)
+        }
+        _ => None,
+    }
+}
+
+/// The column of a table whose heading has all of `names` as whole words
+/// ("Poisoning Accidental (unintentional)" is not the intentional column).
+pub fn table_column(
+    tree: &medledger_codesets::icd10cm::index::IndexTree,
+    names: &[&str],
+) -> Option<u8> {
+    tree.headings
+        .iter()
+        .find(|(_, h)| {
+            let h = h.to_lowercase();
+            let words: Vec<&str> = h.split(|c: char| !c.is_alphanumeric()).collect();
+            names.iter().all(|n| words.contains(n))
+        })
+        .map(|(c, _)| *c)
+}
+
 /// Lower-case words of a title that mark a residual "other" code.
 fn is_other_title(desc: &str) -> bool {
     let l = desc.to_lowercase();
@@ -1028,18 +1058,7 @@ impl<'a> Builder<'a> {
         };
         let columns: Vec<(u8, &str)> = wanted
             .iter()
-            .filter_map(|(names, reads)| {
-                tree.headings
-                    .iter()
-                    .find(|(_, h)| {
-                        // Whole words: "Poisoning Accidental (unintentional)"
-                        // is not the intentional column.
-                        let h = h.to_lowercase();
-                        let words: Vec<&str> = h.split(|c: char| !c.is_alphanumeric()).collect();
-                        names.iter().all(|n| words.contains(n))
-                    })
-                    .map(|(c, _)| (*c, *reads))
-            })
+            .filter_map(|(names, reads)| Some((table_column(tree, names)?, *reads)))
             .collect();
         let mut path: Vec<String> = Vec::new();
         for term in &tree.terms {
@@ -1083,18 +1102,7 @@ impl<'a> Builder<'a> {
             }
             for (code, text) in codes {
                 let key = medledger_codesets::normalize::key(code.trim_end_matches(['-', '.']));
-                let resolved = match self.tab.resolve(&key) {
-                    medledger_codesets::icd10cm::tabular::Resolution::Billable {
-                        node,
-                        seventh,
-                    } => Some((key.clone(), node, seventh)),
-                    medledger_codesets::icd10cm::tabular::Resolution::Header { node }
-                    | medledger_codesets::icd10cm::tabular::Resolution::NeedsSeventh { node } => {
-                        default_billable(self.tab, node)
-                    }
-                    _ => None,
-                };
-                if let Some((k, node, seventh)) = resolved {
+                if let Some((k, node, seventh)) = billable_for(self.tab, &key) {
                     let shown = path.join(" > ");
                     self.add(k, node, seventh, TermSource::Index, &text, Some(shown), 0.0);
                 }
