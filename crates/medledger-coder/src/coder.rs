@@ -1421,6 +1421,17 @@ impl<'e> Coder<'e> {
                 continue;
             }
             if c.ctx.historical {
+                if lexicon::STATUS_PREFIXES.iter().any(|p| key.starts_with(p)) {
+                    c.steps.push(
+                        "documented in the history, but a status code: the past event is the current status"
+                            .into(),
+                    );
+                    c.guideline
+                        .get_or_insert_with(|| "ICD-10-CM OCG I.C.21.c.3 (status codes)".into());
+                    c.affirmed = true;
+                    out.push(c);
+                    continue;
+                }
                 if chronic() {
                     c.steps.push(
                         "documented in the history, but a chronic condition: coded as current"
@@ -1493,7 +1504,9 @@ impl<'e> Coder<'e> {
         self.manifestation_pairs(&mut out, &mut not_coded, mentions);
         one_intent_per_drug(&mut out, &mut not_coded, mentions, &self.dict);
         self.without_complications(&mut out, &mut not_coded);
+        self.hypertension_once(&mut out, &mut not_coded);
         self.additional_codes(&mut out, note);
+        self.ckd_stage(&mut out, note, mentions);
         self.drug_causes(&mut out, note, mentions);
         // A code the note itself rules out (negated, hypothetical) is not
         // proposed again by a bag-of-words keyword model.
@@ -2363,6 +2376,42 @@ impl<'e> Coder<'e> {
         }
     }
 
+    /// Essential hypertension (I10) is not coded beside a code of the
+    /// hypertensive-disease block that already holds the hypertension
+    /// (I11-I13 with heart or kidney disease, I15 secondary, I16 crisis):
+    /// one hypertension, one code (OCG I.C.9.a).
+    fn hypertension_once(&self, cands: &mut Vec<Candidate>, not_coded: &mut Vec<NotCoded>) {
+        if self.model.is_some() {
+            return;
+        }
+        // The combination must read as one: an exact term, a guideline
+        // combination, or hypertension with chronic kidney disease (whose
+        // link the guidelines presume across the sentence, I.C.9.a.2). A
+        // gapped "hypertension … cardiac" is not hypertensive heart disease
+        // enough to take the hypertension's own code away.
+        let Some(by) = cands.iter().find(|c| {
+            c.affirmed
+                && ["I11", "I12", "I13", "I15", "I16"]
+                    .iter()
+                    .any(|p| c.key.starts_with(p))
+                && (c.contiguous
+                    || c.rule.starts_with("guideline.")
+                    || c.key.starts_with("I12")
+                    || c.key.starts_with("I13"))
+        }) else {
+            return;
+        };
+        let why = format!(
+            "the hypertension is coded in {} (OCG I.C.9.a): essential hypertension is not coded beside it",
+            normalize::icd10cm_display(&by.key)
+        );
+        let drop: Vec<(usize, &str)> = (0..cands.len())
+            .filter(|&i| cands[i].key == "I10")
+            .map(|i| (i, why.as_str()))
+            .collect();
+        remove_not_coded(cands, drop, not_coded);
+    }
+
     /// The etiology/manifestation convention (OCG I.A.13): a condition named
     /// with its underlying disease in one sentence ("dementia in Alzheimer's
     /// disease", "Parkinson's disease dementia") is the manifestation code
@@ -2461,10 +2510,13 @@ impl<'e> Coder<'e> {
         cands.extend(added);
     }
 
-    /// A "without complications" (or "with unspecified complications") code
-    /// is not coded beside a code of its category that documents more ("type 2 diabetes with diabetic
-    /// nephropathy" is E11.21 alone, not E11.21 and E11.9): a word its term
-    /// requires and the other's does not names the complication.
+    /// A "without …" code ("without complications", "without heart
+    /// failure", "without hematuria") or one "with unspecified complications"
+    /// is not coded beside a code of its category that documents the "with"
+    /// ("type 2 diabetes with diabetic nephropathy" is E11.21 alone, not
+    /// E11.21 and E11.9; hypertensive heart disease with heart failure is
+    /// I11.0, not I11.0 and I11.9): a word the other's term requires and its
+    /// own does not names what is present.
     fn without_complications(&self, cands: &mut Vec<Candidate>, not_coded: &mut Vec<NotCoded>) {
         if self.model.is_some() {
             return;
@@ -2475,19 +2527,22 @@ impl<'e> Coder<'e> {
             .filter(|&i| {
                 let c = &cands[i];
                 let d = &self.tab.node(c.node).desc;
-                (d.ends_with("without complications")
-                    || d.ends_with("with unspecified complications"))
+                let without =
+                    d.contains(" without ") || d.ends_with("with unspecified complications");
+                without
                     && (0..cands.len()).any(|j| {
                         let o = &cands[j];
+                        let od = &self.tab.node(o.node).desc;
                         j != i
                             && o.affirmed
                             && category_of(&o.key) == category_of(&c.key)
-                            && self.tab.node(o.node).desc.contains(" with ")
+                            && od.contains(" with ")
+                            && !od.contains(" without ")
                             && !required(o).iter().all(|r| required(c).contains(r))
                     })
             })
             .collect();
-        const WHY: &str = "a code of the same category documents the complication: the code without (or with unspecified) complications is not coded beside it";
+        const WHY: &str = "a code of the same category documents what this one says is absent (or unspecified): the \"without\" code is not coded beside it";
         remove_not_coded(
             cands,
             drop.into_iter().map(|i| (i, WHY)).collect(),
@@ -2701,6 +2756,72 @@ impl<'e> Coder<'e> {
         }
     }
 
+    /// "Use additional code to identify the stage of chronic kidney disease"
+    /// (at E08.22-E13.22, I12 and I13): a combination code read from words
+    /// that name the chronic kidney disease ("hypertensive chronic kidney
+    /// disease", "diabetic CKD") with no stage code in the note gets N18.9
+    /// on the same evidence; a documented stage is its own candidate and
+    /// satisfies the note.
+    fn ckd_stage(&self, cands: &mut Vec<Candidate>, note: &Annotated, mentions: &[Mention]) {
+        if cands.iter().any(|c| c.key.starts_with("N18")) {
+            return;
+        }
+        let needs = |k: &str| {
+            k.starts_with("I12")
+                || k.starts_with("I13")
+                || (k.len() == 5
+                    && k.ends_with("22")
+                    && ["E08", "E09", "E10", "E11", "E13"]
+                        .iter()
+                        .any(|p| k.starts_with(p)))
+        };
+        let Some(from) = cands
+            .iter()
+            .filter(|c| c.affirmed && needs(&c.key))
+            .max_by(|a, b| a.coverage.total_cmp(&b.coverage))
+        else {
+            return;
+        };
+        let step = format!(
+            "{} carries \"use additional code to identify the stage of chronic kidney disease\"; no stage documented",
+            normalize::icd10cm_display(&from.key)
+        );
+        if let Some(mut n) = self.derived(
+            from,
+            "N18.9",
+            "guideline.use_additional_code",
+            "ICD-10-CM OCG I.C.9.a.2 and I.C.4.a (the tabular's \"use additional code\" note for the CKD stage)",
+            &step,
+        ) {
+            // The evidence is the words that name the kidney disease, not
+            // the hypertension or diabetes beside them.
+            const KIDNEY_WORDS: &[&str] = &[
+                "chronic", "kidney", "kidneys", "renal", "ckd", "disease", "failure",
+                "insufficiency",
+            ];
+            let toks: Vec<u32> = n
+                .mentions
+                .iter()
+                .filter_map(|&m| mentions.get(m as usize))
+                .flat_map(|m| m.tokens.iter().copied())
+                .filter(|&t| {
+                    note.tokens
+                        .get(t as usize)
+                        .is_some_and(|x| KIDNEY_WORDS.contains(&x.lower.as_str()))
+                })
+                .collect();
+            if toks.is_empty() {
+                return;
+            }
+            n.mentions.clear();
+            n.extra_tokens.clear();
+            n.evidence_tokens = toks;
+            n.flags.clear();
+            n.flags.push(Flag::UnspecifiedCode);
+            cands.push(n);
+        }
+    }
+
     /// Excludes1 codes written on a code, its ancestors, block and chapter.
     fn excludes1(&self, node: u32) -> Vec<CodeRange> {
         let tab = &self.tab;
@@ -2900,9 +3021,12 @@ impl<'e> Coder<'e> {
                 evidence.extend(fragments(note, &mm.tokens, Some(chars)));
             }
         }
-        for &t in &c.evidence_tokens {
-            evidence.extend(fragments(note, &[t], Some(chars)));
-        }
+        // Runs of adjacent evidence tokens are one span ("chronic kidney
+        // disease", a two-word substance), not a span per word.
+        let mut toks = c.evidence_tokens.clone();
+        toks.sort_unstable();
+        toks.dedup();
+        evidence.extend(fragments(note, &toks, Some(chars)));
         evidence.sort_by_key(|e| (e.start, e.end));
         evidence.dedup();
         // The key is billable at `c.node` by construction; a 7th character,

@@ -1018,7 +1018,19 @@ impl<'a> Builder<'a> {
 
     /// Our curated lexicon.
     pub fn add_lexicon(&mut self) {
-        for (term, code) in crate::lexicon::DEFAULTS {
+        let qualified: Vec<(String, &str)> = crate::lexicon::QUALIFIED
+            .iter()
+            .flat_map(|(quals, heads, code)| {
+                quals
+                    .iter()
+                    .flat_map(move |q| heads.iter().map(move |h| (format!("{q} {h}"), *code)))
+            })
+            .collect();
+        let pairs = crate::lexicon::DEFAULTS
+            .iter()
+            .map(|(t, c)| (*t, *c))
+            .chain(qualified.iter().map(|(t, c)| (t.as_str(), *c)));
+        for (term, code) in pairs {
             let key = medledger_codesets::normalize::key(code);
             match self.tab.resolve(&key) {
                 medledger_codesets::icd10cm::tabular::Resolution::Billable { node, seventh } => {

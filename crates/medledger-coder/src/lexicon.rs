@@ -7,6 +7,43 @@
 //! every code is checked against the installed tabular at dictionary build
 //! and skipped (with a count in the build report) when it is not billable.
 
+/// Terms formed from a qualifier and a head word, each pair one term: (the
+/// qualifiers, the heads, the code). Used where the index's subterm is a
+/// whole family of words — "Enlarged, lymph gland or node, localized R59.0":
+/// an enlarged node named by its region is localized.
+pub const QUALIFIED: &[(&[&str], &[&str], &str)] = &[(
+    &[
+        "cervical",
+        "laterocervical",
+        "submandibular",
+        "submaxillary",
+        "supraclavicular",
+        "axillary",
+        "inguinal",
+        "mediastinal",
+        "hilar",
+        "paratracheal",
+        "subcarinal",
+        "retroperitoneal",
+        "mesenteric",
+        "paraaortic",
+        "iliac",
+        "pelvic",
+        "obturator",
+        "celiac",
+        "perigastric",
+        "peripancreatic",
+        "periportal",
+        "popliteal",
+        "occipital",
+        "preauricular",
+        "retroauricular",
+        "localized",
+    ],
+    &["adenopathy", "lymphadenopathy", "enlarged lymph node"],
+    "R59.0",
+)];
+
 /// (term as clinicians write it, default code). The term is matched like any
 /// dictionary term: word order free within a sentence, morphology and
 /// abbreviations normalised.
@@ -664,6 +701,13 @@ pub const CHRONIC_PREFIXES: &[&str] = &[
     "M05", "M06", "M10", "M15", "M16", "M17", "M19", "M32", "M81", "N18", "N40", "B18", "B20",
     "D50", "D63", "D64", "E55",
 ];
+
+/// Status categories (OCG I.C.21.c.3): an organ transplanted, an organ or
+/// limb removed, an artificial opening, an implant or device in place. The
+/// status follows from a past event, so a mention in the history ("had a
+/// kidney transplant in 2019", "nephrectomy ten years ago") is the current
+/// status, not a resolved condition.
+pub const STATUS_PREFIXES: &[&str] = &["Z89", "Z90", "Z93", "Z94", "Z95", "Z96", "Z97", "Z98"];
 
 /// Words that name a medication class or drug whose documented use the
 /// tabular's "use additional code" notes ask for, with the Z79 code.
