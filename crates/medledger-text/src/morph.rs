@@ -391,6 +391,9 @@ thread_local! {
     static STEMMER: RefCell<Option<Stemmer>> = const { RefCell::new(None) };
 }
 
+/// Sensation words kept whole by [`stem`].
+const SENSATION_WORDS: &[&str] = &["burning", "stinging", "stabbing", "shooting", "crushing"];
+
 /// Snowball English stem of `word` after spelling normalization. Input should
 /// be lowercase.
 pub fn stem(word: &str) -> String {
@@ -413,6 +416,13 @@ pub fn stem(word: &str) -> String {
     // depression, a "compressible" vein is not compression.
     if norm.len() > 7 && (norm.ends_with("ible") || norm.ends_with("able")) {
         return norm[..norm.len() - 1].to_string();
+    }
+    // A pain's quality in "-ing" is a sensation, not the injury the stemmer
+    // folds it into: a "burning" pain or micturition is no burn, a
+    // "stinging" no sting, a "stabbing" or "shooting" pain no stab or
+    // gunshot wound, a "crushing" chest pain no crush injury.
+    if SENSATION_WORDS.contains(&norm.as_ref()) {
+        return norm.into_owned();
     }
     STEMMER.with(|cell| {
         let mut slot = cell.borrow_mut();
@@ -514,6 +524,15 @@ mod tests {
             assert_ne!(stem(itis), stem(organ), "{itis} vs {organ}");
         }
         assert_eq!(stem("arthritides"), stem("arthritis"));
+        // A sensation is not the injury of the same stem.
+        for (sensation, injury) in [
+            ("burning", "burn"),
+            ("stinging", "sting"),
+            ("crushing", "crush"),
+        ] {
+            assert_ne!(stem(sensation), stem(injury), "{sensation} vs {injury}");
+        }
+        assert_eq!(stem("burns"), stem("burn"));
         assert_eq!(stem("Hepatitis".to_lowercase().as_str()), "hepatitis");
         assert_eq!(stem("12"), "12");
         let _ = stem("niños");
