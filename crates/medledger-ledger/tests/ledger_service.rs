@@ -122,7 +122,10 @@ fn lenient_policy(autonomous: bool) -> ReviewPolicy {
         .replace("hcc_risk = true", "hcc_risk = false")
         .replace("new_codeset_release = true", "new_codeset_release = false")
         .replace("autonomous = true", &format!("autonomous = {autonomous}"))
-        .replace("version = \"2026.1\"", "version = \"test-1\"");
+        .replace(
+            &format!("version = \"{}\"", ReviewPolicy::builtin().header.version),
+            "version = \"test-1\"",
+        );
     ReviewPolicy::parse(&text, "test").unwrap()
 }
 
@@ -297,6 +300,16 @@ fn policy_routes_and_finalises_autonomously() {
         assert_eq!(v.final_codes[0].source, "engine");
         assert!(v.finalised_by.unwrap().starts_with("engine:"));
         // one low-confidence code: only that one is routed to a human
+        // a confident code the engine flagged for a provider query: a human looks
+        let mut flagged = suggestion("I10", 0.98, "Essential hypertension");
+        flagged.flags = vec!["query_provider".into()];
+        let q = l
+            .add_encounter(&coder, &encounter(NAME, vec![flagged]))
+            .unwrap();
+        assert_eq!(q.status, "needs_review");
+        assert_eq!(q.review_reasons.len(), 1, "{:?}", q.review_reasons);
+        assert_eq!(q.review_reasons[0].rule, "engine_flag");
+        assert_eq!(q.review_reasons[0].suggestion, Some(0));
         let b = l
             .add_encounter(&coder, &encounter(NAME, two_codes()))
             .unwrap();

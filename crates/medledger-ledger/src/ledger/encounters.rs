@@ -570,6 +570,7 @@ fn add_encounter_tx(
             system: &s.system,
             code: &s.code,
             confidence: s.confidence,
+            flags: &s.flags,
         })
         .collect();
     let hcc: Option<&dyn super::HccLookup> = match ctx.hcc {

@@ -78,10 +78,29 @@ pub struct ReviewRules {
     /// Payers requiring human review.
     #[serde(default)]
     pub payers_requiring_review: Vec<String>,
+    /// Engine review flags (`query_provider`, `paired_code_missing`, …; see
+    /// [`ENGINE_FLAGS`]) that send a suggestion to a human whatever its
+    /// confidence.
+    #[serde(default)]
+    pub flags_requiring_review: Vec<String>,
     /// The engine may finalise when nothing fires.
     #[serde(default)]
     pub autonomous: bool,
 }
+
+/// The review flags the coding engine sets on a suggestion, by the names it
+/// writes them under.
+pub const ENGINE_FLAGS: &[&str] = &[
+    "low_confidence",
+    "conflicting_evidence",
+    "excludes1_resolved",
+    "unspecified_code",
+    "query_provider",
+    "default_seventh_character",
+    "context_not_affirmed",
+    "uncertain_coded_as_established",
+    "paired_code_missing",
+];
 
 /// A parsed, validated policy with its identity.
 #[derive(Debug, Clone, PartialEq)]
@@ -142,6 +161,19 @@ impl ReviewPolicy {
                 "em_level5 is on but no codes are listed".into(),
             ));
         }
+        if let Some(f) = r
+            .flags_requiring_review
+            .iter()
+            .find(|f| !ENGINE_FLAGS.contains(&f.as_str()))
+        {
+            return Err(invalid(
+                "review.flags_requiring_review",
+                format!(
+                    "`{f}` is not an engine flag (one of: {})",
+                    ENGINE_FLAGS.join(", ")
+                ),
+            ));
+        }
         if file.header.name.trim().is_empty() || file.header.version.trim().is_empty() {
             return Err(invalid("header", "name and version are required".into()));
         }
@@ -174,6 +206,18 @@ impl ReviewPolicy {
                         "{} confidence {:.2} is below {:.2}",
                         s.code, s.confidence, r.confidence_below
                     ),
+                ));
+            }
+            for f in s
+                .flags
+                .iter()
+                .filter(|f| r.flags_requiring_review.contains(f))
+            {
+                per_suggestion[i] = true;
+                reasons.push(ReviewReason::new(
+                    "engine_flag",
+                    Some(i),
+                    format!("{} is flagged {f} by the engine", s.code),
                 ));
             }
             if r.em_level5 && r.em_level5_codes.iter().any(|c| c == s.code) {
@@ -301,6 +345,8 @@ pub struct SuggestionFacts<'a> {
     pub code: &'a str,
     /// Confidence in [0, 1].
     pub confidence: f64,
+    /// The engine's review flags on it.
+    pub flags: &'a [String],
 }
 
 /// What the policy looks at.
@@ -476,7 +522,7 @@ mod tests {
     #[test]
     fn builtin_parses() {
         let p = ReviewPolicy::builtin();
-        assert_eq!(p.label(), "medledger-default-review@2026.1");
+        assert_eq!(p.label(), "medledger-default-review@2026.2");
         assert_eq!(p.sha256.len(), 64);
     }
 
@@ -491,21 +537,25 @@ mod tests {
                 system: "ICD-10-CM",
                 code: "J06.9",
                 confidence: 0.95,
+                flags: &[],
             },
             SuggestionFacts {
                 system: "ICD-10-CM",
                 code: "E11.9",
                 confidence: 0.97,
+                flags: &[],
             },
             SuggestionFacts {
                 system: "CPT",
                 code: "99215",
                 confidence: 0.99,
+                flags: &[],
             },
             SuggestionFacts {
                 system: "ICD-10-CM",
                 code: "R05.9",
                 confidence: 0.50,
+                flags: &[],
             },
         ];
         let r = p.evaluate(&facts(&s, &known, &rel, Some(&hcc)));
@@ -518,6 +568,7 @@ mod tests {
             system: "ICD-10-CM",
             code: "J06.9",
             confidence: 0.95,
+            flags: &[],
         }];
         let r = p.evaluate(&facts(&clean, &known, &rel, Some(&hcc)));
         assert!(r.autonomous, "{:?}", r.reasons);
@@ -534,6 +585,49 @@ mod tests {
     }
 
     #[test]
+    fn engine_flags_send_a_confident_suggestion_to_a_human() {
+        let p = ReviewPolicy::builtin();
+        let hcc = HccMap::from_pairs("V28", [("E11.9", "38")]);
+        let rel = vec!["icd10cm-2026".to_owned()];
+        let known: BTreeSet<String> = rel.iter().cloned().collect();
+        let query = vec!["query_provider".to_owned()];
+        let unspecified = vec!["unspecified_code".to_owned()];
+        let s = [
+            SuggestionFacts {
+                system: "ICD-10-CM",
+                code: "J06.9",
+                confidence: 0.99,
+                flags: &unspecified,
+            },
+            SuggestionFacts {
+                system: "ICD-10-CM",
+                code: "F02.80",
+                confidence: 0.98,
+                flags: &query,
+            },
+        ];
+        let r = p.evaluate(&facts(&s, &known, &rel, Some(&hcc)));
+        // unspecified_code is not in the default list; query_provider is.
+        assert_eq!(r.per_suggestion, vec![false, true]);
+        assert_eq!(r.reasons.len(), 1);
+        assert_eq!(r.reasons[0].rule, "engine_flag");
+        assert_eq!(r.reasons[0].suggestion, Some(1));
+        assert!(r.reasons[0].message.contains("query_provider"));
+        assert!(!r.autonomous);
+
+        // A flag name the engine does not write is an error, not a rule
+        // that silently never fires.
+        let text = DEFAULT_POLICY.replace("\"query_provider\", ", "\"query_the_provider\", ");
+        match ReviewPolicy::parse(&text, "t") {
+            Err(PolicyError::Invalid { field, message, .. }) => {
+                assert_eq!(field, "review.flags_requiring_review");
+                assert!(message.contains("query_the_provider"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
     fn encounter_level_rules() {
         let text = DEFAULT_POLICY.replace(
             "payers_requiring_review = []",
@@ -547,6 +641,7 @@ mod tests {
             system: "CPT",
             code: "99213",
             confidence: 0.99,
+            flags: &[],
         }];
         let mut f = facts(&s, &known, &rel, Some(&hcc));
         let r = p.evaluate(&f);
