@@ -678,6 +678,32 @@ fn remove_not_coded(
     }
 }
 
+/// External cause place, activity and status (OCG I.C.20.b, c, k): their
+/// "unspecified" codes (Y92.9, Y93.9, Y99.9) are never assigned — when the
+/// note does not state the place, activity or status, no code is — and the
+/// others only beside the injury or other condition of an external cause
+/// (S00-T88) they describe.
+fn external_cause_status(cands: &mut Vec<Candidate>, not_coded: &mut Vec<NotCoded>) {
+    let injury = cands
+        .iter()
+        .any(|c| c.affirmed && (c.key.starts_with('S') || c.key.starts_with('T')));
+    let drop: Vec<(usize, &str)> = cands
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| {
+            let k = c.key.as_str();
+            if matches!(k, "Y929" | "Y939" | "Y999") {
+                Some((i, "unspecified place, activity or external cause status: not assigned when the note does not state it (OCG I.C.20)"))
+            } else if !injury && (k.starts_with("Y92") || k.starts_with("Y93") || k.starts_with("Y99")) {
+                Some((i, "place, activity or external cause status without an injury or other external-cause condition to describe (OCG I.C.20)"))
+            } else {
+                None
+            }
+        })
+        .collect();
+    remove_not_coded(cands, drop, not_coded);
+}
+
 /// How a manifestation code's title names it (OCG I.A.13).
 const MANIFESTATION_PHRASES: [&str; 2] = [
     " in other diseases classified elsewhere",
@@ -1349,6 +1375,25 @@ impl<'e> Coder<'e> {
             // Guideline policy on context.
             let chronic = || lexicon::CHRONIC_PREFIXES.iter().any(|p| key.starts_with(p));
             if c.affirmed {
+                // "Nephrectomy was performed": the procedure of this episode,
+                // not the acquired-absence status (Z89/Z90) its word reads
+                // as when the note places it in the past.
+                if self.model.is_none()
+                    && (key.starts_with("Z89") || key.starts_with("Z90"))
+                    && self.dict.entries[c.best_entry as usize]
+                        .text
+                        .split_whitespace()
+                        .last()
+                        .is_some_and(|w| w.ends_with("ectomy") || w.starts_with("amputation"))
+                {
+                    not_coded.push(self.not_coded(
+                        &c,
+                        note,
+                        mentions,
+                        "a procedure documented in this episode: the acquired-absence status is coded when the note places the procedure in the past",
+                    ));
+                    continue;
+                }
                 out.push(c);
                 continue;
             }
@@ -1505,6 +1550,8 @@ impl<'e> Coder<'e> {
         one_intent_per_drug(&mut out, &mut not_coded, mentions, &self.dict);
         self.without_complications(&mut out, &mut not_coded);
         self.hypertension_once(&mut out, &mut not_coded);
+        self.unspecified_site_neoplasms(&mut out, &mut not_coded);
+        external_cause_status(&mut out, &mut not_coded);
         self.additional_codes(&mut out, note);
         self.ckd_stage(&mut out, note, mentions);
         self.drug_causes(&mut out, note, mentions);
@@ -2374,6 +2421,48 @@ impl<'e> Coder<'e> {
                 }
             }
         }
+    }
+
+    /// A neoplasm of unspecified site ("carcinoma" → C80.1, "tumor" →
+    /// D49.9) is not coded beside a code that names the site of a neoplasm
+    /// of the same kind: the site is documented, the unspecified code says
+    /// nothing more. C80.1 stays beside secondaries alone (primary unknown).
+    fn unspecified_site_neoplasms(
+        &self,
+        cands: &mut Vec<Candidate>,
+        not_coded: &mut Vec<NotCoded>,
+    ) {
+        if self.model.is_some() {
+            return;
+        }
+        // (unspecified-site code, what specifies the site)
+        let sited = |unspecified: &str, k: &str| -> bool {
+            let cat = k.get(..3).unwrap_or("");
+            match unspecified {
+                "C801" => cat.starts_with('C') && !("C77".."C81").contains(&cat),
+                "D499" => k != "D499" && (cat.starts_with('C') || ("D00".."D50").contains(&cat)),
+                "D369" => k != "D369" && ("D10".."D37").contains(&cat),
+                "D489" => k != "D489" && ("D37".."D49").contains(&cat),
+                "D099" => k != "D099" && ("D00".."D10").contains(&cat),
+                _ => false,
+            }
+        };
+        let drop: Vec<(usize, &str)> = (0..cands.len())
+            .filter(|&i| {
+                let u = cands[i].key.as_str();
+                matches!(u, "C801" | "D499" | "D369" | "D489" | "D099")
+                    && cands
+                        .iter()
+                        .any(|o| o.affirmed && o.key != u && sited(u, &o.key))
+            })
+            .map(|i| {
+                (
+                    i,
+                    "a neoplasm of unspecified site beside a code that names the neoplasm's site",
+                )
+            })
+            .collect();
+        remove_not_coded(cands, drop, not_coded);
     }
 
     /// Essential hypertension (I10) is not coded beside a code of the

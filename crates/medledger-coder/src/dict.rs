@@ -896,21 +896,43 @@ impl<'a> Builder<'a> {
         let content: Vec<&str> = all.iter().copied().filter(|w| !is_stopword(w)).collect();
         let organ_disease = matches!(content.as_slice(),
             [site, "disease" | "disorder"] if ORGANS.contains(site));
+        // "Respiratory disorder", "Adjustment disorder", "Resonance disorder
+        // NOS": when disorder is the head noun, the word before it only says
+        // of what; "respiratory", "adjusted" or an MRI's "resonance" alone is
+        // no disorder.
+        // Likewise a "type" ("Blood type") or "problem", and a disease after
+        // an adjective ("Respiratory disease NOS"; an eponym such as
+        // "Crohn disease" names the disease alone).
+        let adjective = |w: &str| {
+            ["al", "ic", "ory", "ar", "ous", "ive"]
+                .iter()
+                .any(|s| w.len() > 4 && w.ends_with(s))
+        };
+        let head = content.last().copied().unwrap_or("");
+        let disorder_head = content.len() >= 2
+            && (matches!(head, "disorder" | "disorders")
+                || (matches!(head, "disease" | "diseases")
+                    && adjective(content[content.len() - 2])));
+        let generic_head = (content.len() >= 2 && matches!(head, "type" | "problem" | "problems"))
+            .then(|| self.dict.vocab.id(&concept_of(head)));
         let bare_site = match source {
             TermSource::Title | TermSource::CategoryDefault => {
                 organ_disease
+                    || disorder_head
                     || all.windows(2).any(|w| {
                         matches!(w, ["disease" | "diseases" | "disorder" | "disorders", "of"])
                     })
             }
-            TermSource::Inclusion | TermSource::Index => organ_disease,
+            TermSource::Inclusion | TermSource::Index => organ_disease || disorder_head,
             _ => false,
         };
         // "Other specified diabetes mellitus": a residual code for a kind the
         // note names otherwise (an index term or an inclusion term leads
         // there); its title alone needs the note to say "other".
+        // The same holds wherever the title says it ("Personal history of
+        // other specified conditions" is no bare "personal history").
         if matches!(source, TermSource::Title | TermSource::CategoryDefault)
-            && cleaned.starts_with("other specified ")
+            && (cleaned.starts_with("other specified ") || cleaned.contains(" other specified "))
         {
             let other = self.dict.vocab.id(&concept_of("other"));
             optional.retain(|&c| c != other);
@@ -928,6 +950,12 @@ impl<'a> Builder<'a> {
             let complication = self.dict.vocab.id(&concept_of("complication"));
             optional.retain(|&c| c != complication);
             required.push(complication);
+            required.sort_unstable();
+            required.dedup();
+        }
+        if let Some(h) = generic_head {
+            optional.retain(|&c| c != h);
+            required.push(h);
             required.sort_unstable();
             required.dedup();
         }
@@ -1001,7 +1029,21 @@ impl<'a> Builder<'a> {
                 if !matches!(note.kind, NoteKind::InclusionTerm | NoteKind::Includes) {
                     continue;
                 }
+                // An encounter code names why the patient came ("Encounter
+                // for examination and observation for unspecified reason"):
+                // its one-word inclusion terms ("Observation NOS") are no
+                // reason a narrative's "observed" documents.
+                let encounter = node.desc.starts_with("Encounter for");
                 for t in note.texts.iter() {
+                    if encounter
+                        && clean_term(t)
+                            .split_whitespace()
+                            .filter(|w| !is_stopword(w) && *w != "encounter")
+                            .count()
+                            < 2
+                    {
+                        continue;
+                    }
                     self.add(
                         key.clone(),
                         target,

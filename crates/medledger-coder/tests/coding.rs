@@ -1494,3 +1494,89 @@ fn an_enlarged_node_named_by_its_region_is_localized() {
     }
     assert_eq!(codes(&code("Lymphadenopathy.")), vec!["R59.9"]);
 }
+
+#[test]
+fn a_generic_head_noun_must_be_in_the_note() {
+    // "Respiratory disorder", "Encounter for observation NOS", "Blood type",
+    // "Unspecified voice and resonance disorder" (an MRI is magnetic
+    // resonance imaging), "Personality disorder" (not "personal"):
+    // the modifier alone is no finding.
+    let text = "Respiratory symptoms were observed. MRI of the brain. Blood tests. \
+                He is a personal friend. Physical activity was recommended.";
+    let r = code(text);
+    check_invariants(text, &r);
+    let c = codes(&r);
+    for bad in ["J98.9", "Z04.9", "R49.9", "Z67.90", "F60.9", "Y93.9"] {
+        assert!(!c.contains(&bad.to_string()), "{bad} in {c:?}");
+    }
+    // With the head noun, the codes are there.
+    for (text, want) in [
+        ("Respiratory disorder.", "J98.9"),
+        ("Personality disorder.", "F60.9"),
+    ] {
+        let c = codes(&code(text));
+        assert!(c.contains(&want.to_string()), "{text}: {c:?}");
+    }
+    // "Other specified" in the middle of a title needs the word other too.
+    let c = codes(&code(
+        "Personal history of appendicitis. Family history of gout.",
+    ));
+    assert!(
+        !c.contains(&"Z87.898".to_string()) && !c.contains(&"Z84.89".to_string()),
+        "{c:?}"
+    );
+}
+
+#[test]
+fn external_cause_place_activity_and_status_need_a_stated_one_and_an_injury() {
+    // Y92.9 / Y93.9 / Y99.9 are never assigned (OCG I.C.20.b, c, k).
+    for text in [
+        "No activity restrictions. Return to place of work. External examination normal.",
+        "Laceration of the scalp. Activity unspecified.",
+    ] {
+        let r = code(text);
+        check_invariants(text, &r);
+        let c = codes(&r);
+        assert!(
+            !c.iter()
+                .any(|k| matches!(k.as_str(), "Y92.9" | "Y93.9" | "Y99.9")),
+            "{text}: {c:?}"
+        );
+        // Without an injury no place/activity/status code at all.
+        if !c.iter().any(|k| k.starts_with('S') || k.starts_with('T')) {
+            assert!(
+                !c.iter()
+                    .any(|k| k.starts_with("Y92") || k.starts_with("Y93") || k.starts_with("Y99")),
+                "{text}: {c:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_procedure_of_this_episode_is_no_acquired_absence_status() {
+    let r = code("Right nephrectomy was performed.");
+    assert!(!codes(&r).contains(&"Z90.5".to_string()), "{:?}", codes(&r));
+    assert!(
+        r.not_coded
+            .iter()
+            .any(|n| n.code == "Z90.5" && n.reason.contains("procedure"))
+    );
+    assert!(codes(&code("History of right nephrectomy.")).contains(&"Z90.5".to_string()));
+}
+
+#[test]
+fn a_neoplasm_of_unspecified_site_yields_to_the_site_the_note_names() {
+    let text = "Renal cell carcinoma. The tumor measured 5 cm.";
+    let r = code(text);
+    check_invariants(text, &r);
+    let c = codes(&r);
+    assert!(c.contains(&"C64.9".to_string()), "{c:?}");
+    assert!(
+        !c.contains(&"D49.9".to_string()) && !c.contains(&"C80.1".to_string()),
+        "{c:?}"
+    );
+    assert!(r.not_coded.iter().any(|n| n.code == "D49.9"));
+    // Alone, the unspecified code is the reading.
+    assert!(codes(&code("A tumor was found.")).contains(&"D49.9".to_string()));
+}

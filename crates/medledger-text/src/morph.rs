@@ -391,8 +391,18 @@ thread_local! {
     static STEMMER: RefCell<Option<Stemmer>> = const { RefCell::new(None) };
 }
 
-/// Sensation words kept whole by [`stem`].
-const SENSATION_WORDS: &[&str] = &["burning", "stinging", "stabbing", "shooting", "crushing"];
+/// Words [`stem`] keeps whole: a pain's quality (see there), and words the
+/// stemmer would fold into another concept ("personality" is not
+/// "personal", a blood "typing" is not a "type").
+const KEPT_WHOLE: &[&str] = &[
+    "burning",
+    "stinging",
+    "stabbing",
+    "shooting",
+    "crushing",
+    "personality",
+    "typing",
+];
 
 /// Snowball English stem of `word` after spelling normalization. Input should
 /// be lowercase.
@@ -421,7 +431,7 @@ pub fn stem(word: &str) -> String {
     // folds it into: a "burning" pain or micturition is no burn, a
     // "stinging" no sting, a "stabbing" or "shooting" pain no stab or
     // gunshot wound, a "crushing" chest pain no crush injury.
-    if SENSATION_WORDS.contains(&norm.as_ref()) {
+    if KEPT_WHOLE.contains(&norm.as_ref()) {
         return norm.into_owned();
     }
     STEMMER.with(|cell| {
@@ -533,6 +543,8 @@ mod tests {
             assert_ne!(stem(sensation), stem(injury), "{sensation} vs {injury}");
         }
         assert_eq!(stem("burns"), stem("burn"));
+        assert_ne!(stem("personality"), stem("personal"));
+        assert_ne!(stem("typing"), stem("type"));
         assert_eq!(stem("Hepatitis".to_lowercase().as_str()), "hepatitis");
         assert_eq!(stem("12"), "12");
         let _ = stem("niños");
