@@ -168,6 +168,10 @@ pub const STOPWORDS: &[&str] = &[
     "she",
     "they",
     "it",
+    // An auxiliary: "Do you have pain?" is no Z66 "Do not resuscitate".
+    "do",
+    "does",
+    "did",
     "we",
     "i",
     "you",
@@ -315,6 +319,15 @@ pub const GENERIC: &[&str] = &[
     "nonrheumat",
     "noninfect",
 ];
+
+/// Whether `text` has no word but stopwords and [`GENERIC`] concepts.
+fn only_generic(text: &str) -> bool {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .filter(|w| !is_stopword(w))
+        .all(|w| GENERIC.contains(&concept_of(&w).as_str()))
+}
 
 fn is_stopword(lower: &str) -> bool {
     STOPWORDS.contains(&lower)
@@ -913,8 +926,30 @@ impl<'a> Builder<'a> {
             && (matches!(head, "disorder" | "disorders")
                 || (matches!(head, "disease" | "diseases")
                     && adjective(content[content.len() - 2])));
-        let generic_head = (content.len() >= 2 && matches!(head, "type" | "problem" | "problems"))
-            .then(|| self.dict.vocab.id(&concept_of(head)));
+        // A problem anywhere ("Other problems with newborn"), and a status
+        // or state after a single adjective ("Other external cause status";
+        // not "Vasectomy status", which the procedure names).
+        let specific: Vec<&str> = content
+            .iter()
+            .copied()
+            .filter(|w| !GENERIC.contains(&concept_of(w).as_str()))
+            .collect();
+        let problem = content
+            .iter()
+            .copied()
+            .find(|w| matches!(*w, "problem" | "problems"));
+        let generic_head = if content.len() >= 2 && head == "type" {
+            Some(head)
+        } else if content.len() >= 2 && problem.is_some() {
+            problem
+        } else if matches!(specific.as_slice(), [w] if adjective(w))
+            && matches!(head, "status" | "state")
+        {
+            Some(head)
+        } else {
+            None
+        }
+        .map(|h| self.dict.vocab.id(&concept_of(h)));
         let bare_site = match source {
             TermSource::Title | TermSource::CategoryDefault => {
                 organ_disease
@@ -932,7 +967,9 @@ impl<'a> Builder<'a> {
         // The same holds wherever the title says it ("Personal history of
         // other specified conditions" is no bare "personal history").
         if matches!(source, TermSource::Title | TermSource::CategoryDefault)
-            && (cleaned.starts_with("other specified ") || cleaned.contains(" other specified "))
+            && (cleaned.starts_with("other specified ")
+                || cleaned.contains(" other specified ")
+                || cleaned.starts_with("encounter for other "))
         {
             let other = self.dict.vocab.id(&concept_of("other"));
             optional.retain(|&c| c != other);
@@ -1033,7 +1070,10 @@ impl<'a> Builder<'a> {
                 // for examination and observation for unspecified reason"):
                 // its one-word inclusion terms ("Observation NOS") are no
                 // reason a narrative's "observed" documents.
-                let encounter = node.desc.starts_with("Encounter for");
+                // So are an external cause's ("Accident NOS", "Exposure
+                // NOS" at X58: a cerebrovascular accident is a stroke).
+                let encounter =
+                    node.desc.starts_with("Encounter for") || key.starts_with(['V', 'W', 'X', 'Y']);
                 for t in note.texts.iter() {
                     if encounter
                         && clean_term(t)
@@ -1140,6 +1180,12 @@ impl<'a> Builder<'a> {
                 let (spellings, qualifiers) = site_spellings(last);
                 for spelling in spellings {
                     let site = format!("{outer} {spelling} {qualifiers}");
+                    // "specified site NEC", "unspecified site": a row that
+                    // names no site reads as the bare behaviour, which the
+                    // note's histology ("carcinoma") would always match.
+                    if only_generic(&site) {
+                        continue;
+                    }
                     for (c, reads) in &cells {
                         // The behaviour first: cleaning cuts a title at qualifiers
                         // ("unspecified whether descended or undescended").

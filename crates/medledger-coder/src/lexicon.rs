@@ -131,6 +131,7 @@ pub const DEFAULTS: &[(&str, &str)] = &[
     ("seizure", "R56.9"),
     ("epilepsy", "G40.909"),
     ("stroke", "I63.9"),
+    ("cerebrovascular accident", "I63.9"),
     ("cerebral infarction", "I63.9"),
     ("transient ischemic attack", "G45.9"),
     ("myocardial infarction", "I21.9"),

@@ -1580,3 +1580,31 @@ fn a_neoplasm_of_unspecified_site_yields_to_the_site_the_note_names() {
     // Alone, the unspecified code is the reading.
     assert!(codes(&code("A tumor was found.")).contains(&"D49.9".to_string()));
 }
+
+#[test]
+fn words_that_only_look_like_a_finding_are_not_coded() {
+    for (text, bad) in [
+        // The Table of Neoplasms' "specified site NEC" row names no site.
+        ("Metastatic carcinoma.", "C76.8"),
+        ("Do you have pain?", "Z66"),
+        ("Signs of peritoneal irritation.", "R45.4"),
+        ("History of cerebrovascular accident.", "X58.XXXA"),
+        ("No external injuries.", "Y99.8"),
+    ] {
+        let r = code(text);
+        check_invariants(text, &r);
+        let c = codes(&r);
+        assert!(!c.contains(&bad.to_string()), "{text}: {bad} in {c:?}");
+    }
+    // What they should be read as, where it is something.
+    assert!(codes(&code("History of cerebrovascular accident.")).contains(&"Z86.73".to_string()));
+    for (text, want) in [
+        ("Hemodialysis status.", "Z99.2"),
+        ("Vasectomy status.", "Z98.52"),
+        ("Systemic sclerosis.", "M34.9"),
+        ("Irritability.", "R45.4"),
+    ] {
+        let c = codes(&code(text));
+        assert!(c.contains(&want.to_string()), "{text}: {c:?}");
+    }
+}

@@ -393,7 +393,8 @@ thread_local! {
 
 /// Words [`stem`] keeps whole: a pain's quality (see there), and words the
 /// stemmer would fold into another concept ("personality" is not
-/// "personal", a blood "typing" is not a "type").
+/// "personal", a blood "typing" is not a "type", "irritability" is not a
+/// peritoneal "irritation", "systemic" sclerosis is not a body "system").
 const KEPT_WHOLE: &[&str] = &[
     "burning",
     "stinging",
@@ -402,6 +403,8 @@ const KEPT_WHOLE: &[&str] = &[
     "crushing",
     "personality",
     "typing",
+    "irritability",
+    "systemic",
 ];
 
 /// Snowball English stem of `word` after spelling normalization. Input should
