@@ -320,6 +320,16 @@ pub const GENERIC: &[&str] = &[
     "noninfect",
 ];
 
+/// Content words of a cleaned term: not stopwords, not "encounter"
+/// ("Encounter for palliative care" has two, "Encounter for screening,
+/// unspecified" one).
+fn content_words(text: &str) -> usize {
+    clean_term(text)
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty() && !is_stopword(w) && *w != "encounter")
+        .count()
+}
+
 /// Whether `text` has no word but stopwords and [`GENERIC`] concepts.
 fn only_generic(text: &str) -> bool {
     text.split(|c: char| !c.is_alphanumeric())
@@ -968,7 +978,7 @@ impl<'a> Builder<'a> {
         // other specified conditions" is no bare "personal history").
         if matches!(source, TermSource::Title | TermSource::CategoryDefault)
             && (cleaned.starts_with("other specified ")
-                || cleaned.contains(" other specified ")
+                || cleaned.contains(" other specified")
                 || cleaned.starts_with("encounter for other "))
         {
             let other = self.dict.vocab.id(&concept_of("other"));
@@ -1040,7 +1050,13 @@ impl<'a> Builder<'a> {
             } else {
                 TermSource::CategoryDefault
             };
-            self.add(key.clone(), target, seventh, source, &node.desc, None, 0.0);
+            // "Encounter for screening, unspecified", "Encounter for
+            // sterilization": a reason for the visit in one word is no
+            // finding a narrative documents ("sterile", "screening").
+            let encounter = node.desc.starts_with("Encounter for");
+            if !(encounter && content_words(&node.desc) < 2) {
+                self.add(key.clone(), target, seventh, source, &node.desc, None, 0.0);
+            }
             if target != i {
                 continue;
             }
@@ -1072,15 +1088,24 @@ impl<'a> Builder<'a> {
                 // reason a narrative's "observed" documents.
                 // So are an external cause's ("Accident NOS", "Exposure
                 // NOS" at X58: a cerebrovascular accident is a stroke).
-                let encounter =
-                    node.desc.starts_with("Encounter for") || key.starts_with(['V', 'W', 'X', 'Y']);
+                let one_word_unread = encounter || key.starts_with(['V', 'W', 'X', 'Y']);
+                // A manifestation code ("Glomerular disorders in diseases
+                // classified elsewhere") is never coded from a mention alone
+                // (OCG I.A.13), its inclusion terms ("Nephropathy") neither.
+                let manifestation = node.desc.contains("classified elsewhere")
+                    && !node.desc.contains("as the cause of");
+                if manifestation {
+                    continue;
+                }
                 for t in note.texts.iter() {
-                    if encounter
-                        && clean_term(t)
-                            .split_whitespace()
-                            .filter(|w| !is_stopword(w) && *w != "encounter")
-                            .count()
-                            < 2
+                    if one_word_unread && content_words(t) < 2 {
+                        continue;
+                    }
+                    // A bare acronym ("FFA") reads as too many things in a
+                    // note; our abbreviation list expands the ones it knows.
+                    let bare = medledger_codesets::search::strip_bracketed(t);
+                    let bare = bare.trim().trim_end_matches(" NOS");
+                    if (2..=5).contains(&bare.len()) && bare.chars().all(|c| c.is_ascii_uppercase())
                     {
                         continue;
                     }

@@ -1608,3 +1608,19 @@ fn words_that_only_look_like_a_finding_are_not_coded() {
         assert!(c.contains(&want.to_string()), "{text}: {c:?}");
     }
 }
+
+#[test]
+fn manifestation_inclusions_bare_acronyms_and_one_word_visit_reasons_are_not_read() {
+    let text = "Nephropathy. Sterile technique. FFA elevated. Screening was negative.";
+    let r = code(text);
+    check_invariants(text, &r);
+    let c = codes(&r);
+    // N08 is a manifestation code ("in diseases classified elsewhere"),
+    // Z30.2 an encounter for sterilization, L66.12 frontal fibrosing
+    // alopecia (FFA), Z13.9 an encounter for screening.
+    for bad in ["N08", "Z30.2", "L66.12", "Z13.9"] {
+        assert!(!c.contains(&bad.to_string()), "{bad} in {c:?}");
+    }
+    // A visit reason of two words still reads.
+    assert!(codes(&code("Admitted for palliative care.")).contains(&"Z51.5".to_string()));
+}
