@@ -232,6 +232,9 @@ const NOTE_WORD_CONCEPTS: &[(&str, &[&str])] = &[
     ("cancer", &["malignant", "neoplasm"]),
     ("carcinoma", &["malignant", "neoplasm"]),
     ("lithiasis", &["calculus"]),
+    // "Septicemia - see Sepsis" (the index's cross-reference).
+    ("septicemia", &["sepsis"]),
+    ("septicaemia", &["sepsis"]),
     // "E. coli": the classification writes Escherichia coli.
     ("coli", &["escherichia"]),
     ("disorder", &["disease"]),
@@ -890,6 +893,15 @@ impl<'a> Builder<'a> {
         if crate::numeric::is_numeric_code(&key) {
             return false;
         }
+        // Glasgow coma scale subscores (R40.21-R40.24: "Localizes pain
+        // (2-5 years of age)", "Eyes open, never") are a scale read off a
+        // documented score, not words: a "localized pain" is no coma.
+        if ["R4021", "R4022", "R4023", "R4024"]
+            .iter()
+            .any(|p| key.starts_with(p))
+        {
+            return false;
+        }
         // "Poisoning by, adverse effect of and underdosing of penicillins":
         // a T36–T50 category heading names no intent and cleans down to
         // "poisoning"; its codes' own titles read instead.
@@ -999,6 +1011,17 @@ impl<'a> Builder<'a> {
             required.push(complication);
             required.sort_unstable();
             required.dedup();
+        }
+        // Sepsis by its organism (A40-A41): an inclusion term names the
+        // organism only ("Pseudomonas aeruginosa" at A41.52); the sepsis
+        // must be in the note too.
+        if source == TermSource::Inclusion && (key.starts_with("A40") || key.starts_with("A41")) {
+            let sepsis = self.dict.vocab.id(&concept_of("sepsis"));
+            if !required.contains(&sepsis) {
+                optional.retain(|&c| c != sepsis);
+                required.push(sepsis);
+                required.sort_unstable();
+            }
         }
         if let Some(h) = generic_head {
             optional.retain(|&c| c != h);

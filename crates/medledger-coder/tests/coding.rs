@@ -1624,3 +1624,20 @@ fn manifestation_inclusions_bare_acronyms_and_one_word_visit_reasons_are_not_rea
     // A visit reason of two words still reads.
     assert!(codes(&code("Admitted for palliative care.")).contains(&"Z51.5".to_string()));
 }
+
+#[test]
+fn sepsis_by_organism_needs_the_sepsis_and_coma_scales_need_a_score() {
+    // A41.52's inclusion term is the organism; the organism alone is B96.5.
+    let c = codes(&code("Culture grew Pseudomonas aeruginosa."));
+    assert!(!c.contains(&"A41.52".to_string()), "{c:?}");
+    for text in [
+        "Sepsis due to Pseudomonas aeruginosa.",
+        "Septicemia by Pseudomonas aeruginosa.",
+    ] {
+        let c = codes(&code(text));
+        assert!(c.contains(&"A41.52".to_string()), "{text}: {c:?}");
+    }
+    // "Localizes pain (2-5 years of age)" is a Glasgow coma scale subscore.
+    let c = codes(&code("Localized pain in the knee."));
+    assert!(!c.iter().any(|k| k.starts_with("R40.2")), "{c:?}");
+}
