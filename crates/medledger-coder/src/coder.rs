@@ -2424,9 +2424,11 @@ impl<'e> Coder<'e> {
     }
 
     /// A neoplasm of unspecified site ("carcinoma" → C80.1, "tumor" →
-    /// D49.9) is not coded beside a code that names the site of a neoplasm
-    /// of the same kind: the site is documented, the unspecified code says
-    /// nothing more. C80.1 stays beside secondaries alone (primary unknown).
+    /// D49.9, "metastases" → C79.9) is not coded beside a code that names
+    /// the site of a neoplasm of the same kind: the site is documented, the
+    /// unspecified code says nothing more. C80.1 stays beside secondaries
+    /// alone (primary unknown). Likewise an abscess of unspecified site
+    /// (L02.91) beside an abscess coded at its site.
     fn unspecified_site_neoplasms(
         &self,
         cands: &mut Vec<Candidate>,
@@ -2444,21 +2446,35 @@ impl<'e> Coder<'e> {
                 "D369" => k != "D369" && ("D10".."D37").contains(&cat),
                 "D489" => k != "D489" && ("D37".."D49").contains(&cat),
                 "D099" => k != "D099" && ("D00".."D10").contains(&cat),
+                "C799" => k != "C799" && ("C77".."C80").contains(&cat),
                 _ => false,
             }
+        };
+        // "Abscess NOS" reads as L02.91 (cutaneous abscess, unspecified):
+        // an abscess whose site the note names is coded there instead.
+        let abscess_at_site = |o: &Candidate| {
+            o.key != "L0291"
+                && self
+                    .tab
+                    .node(o.node)
+                    .desc
+                    .to_lowercase()
+                    .contains("abscess")
         };
         let drop: Vec<(usize, &str)> = (0..cands.len())
             .filter(|&i| {
                 let u = cands[i].key.as_str();
-                matches!(u, "C801" | "D499" | "D369" | "D489" | "D099")
-                    && cands
-                        .iter()
-                        .any(|o| o.affirmed && o.key != u && sited(u, &o.key))
+                let other = |f: &dyn Fn(&Candidate) -> bool| {
+                    cands.iter().any(|o| o.affirmed && o.key != u && f(o))
+                };
+                (matches!(u, "C801" | "D499" | "D369" | "D489" | "D099" | "C799")
+                    && other(&|o| sited(u, &o.key)))
+                    || (u == "L0291" && other(&abscess_at_site))
             })
             .map(|i| {
                 (
                     i,
-                    "a neoplasm of unspecified site beside a code that names the neoplasm's site",
+                    "a neoplasm or abscess of unspecified site beside a code that names its site",
                 )
             })
             .collect();

@@ -1579,6 +1579,16 @@ fn a_neoplasm_of_unspecified_site_yields_to_the_site_the_note_names() {
     assert!(r.not_coded.iter().any(|n| n.code == "D49.9"));
     // Alone, the unspecified code is the reading.
     assert!(codes(&code("A tumor was found.")).contains(&"D49.9".to_string()));
+    // Secondaries and abscesses alike.
+    for (text, site, unspecified) in [
+        ("Liver metastases. Metastases were found.", "C78.7", "C79.9"),
+        ("Renal abscess. The abscess was drained.", "N15.1", "L02.91"),
+    ] {
+        let c = codes(&code(text));
+        assert!(c.contains(&site.to_string()), "{text}: {c:?}");
+        assert!(!c.contains(&unspecified.to_string()), "{text}: {c:?}");
+    }
+    assert!(codes(&code("Abscess.")).contains(&"L02.91".to_string()));
 }
 
 #[test]
