@@ -97,6 +97,35 @@ pub enum Flag {
     PairedCodeMissing,
 }
 
+impl Flag {
+    /// Every flag, for the consumers that must know them all (the review
+    /// policy checks its flag names against them).
+    pub const ALL: [Flag; 9] = [
+        Flag::LowConfidence,
+        Flag::ConflictingEvidence,
+        Flag::Excludes1Resolved,
+        Flag::UnspecifiedCode,
+        Flag::QueryProvider,
+        Flag::DefaultSeventhCharacter,
+        Flag::ContextNotAffirmed,
+        Flag::UncertainCodedAsEstablished,
+        Flag::PairedCodeMissing,
+    ];
+}
+
+/// A new flag fails to compile here until [`Flag::ALL`] lists it.
+const _: fn(Flag) = |f| match f {
+    Flag::LowConfidence
+    | Flag::ConflictingEvidence
+    | Flag::Excludes1Resolved
+    | Flag::UnspecifiedCode
+    | Flag::QueryProvider
+    | Flag::DefaultSeventhCharacter
+    | Flag::ContextNotAffirmed
+    | Flag::UncertainCodedAsEstablished
+    | Flag::PairedCodeMissing => {}
+};
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ContextSummary {
@@ -1550,7 +1579,7 @@ impl<'e> Coder<'e> {
         one_intent_per_drug(&mut out, &mut not_coded, mentions, &self.dict);
         self.without_complications(&mut out, &mut not_coded);
         self.hypertension_once(&mut out, &mut not_coded);
-        self.unspecified_site_neoplasms(&mut out, &mut not_coded);
+        self.unspecified_sites(&mut out, &mut not_coded);
         external_cause_status(&mut out, &mut not_coded);
         self.additional_codes(&mut out, note);
         self.ckd_stage(&mut out, note, mentions);
@@ -2429,11 +2458,7 @@ impl<'e> Coder<'e> {
     /// unspecified code says nothing more. C80.1 stays beside secondaries
     /// alone (primary unknown). Likewise an abscess of unspecified site
     /// (L02.91) beside an abscess coded at its site.
-    fn unspecified_site_neoplasms(
-        &self,
-        cands: &mut Vec<Candidate>,
-        not_coded: &mut Vec<NotCoded>,
-    ) {
+    fn unspecified_sites(&self, cands: &mut Vec<Candidate>, not_coded: &mut Vec<NotCoded>) {
         if self.model.is_some() {
             return;
         }

@@ -342,6 +342,14 @@ fn only_generic(text: &str) -> bool {
         .all(|w| GENERIC.contains(&concept_of(&w).as_str()))
 }
 
+/// Makes `concept` one a term requires (it may have been optional).
+fn require(required: &mut Vec<u32>, optional: &mut Vec<u32>, concept: u32) {
+    optional.retain(|&c| c != concept);
+    if let Err(at) = required.binary_search(&concept) {
+        required.insert(at, concept);
+    }
+}
+
 fn is_stopword(lower: &str) -> bool {
     STOPWORDS.contains(&lower)
 }
@@ -890,16 +898,7 @@ impl<'a> Builder<'a> {
         // Body mass index and weeks of gestation are read off the number
         // the note documents (`numeric`), not off titles that spell each
         // value band.
-        if crate::numeric::is_numeric_code(&key) {
-            return false;
-        }
-        // Glasgow coma scale subscores (R40.21-R40.24: "Localizes pain
-        // (2-5 years of age)", "Eyes open, never") are a scale read off a
-        // documented score, not words: a "localized pain" is no coma.
-        if ["R4021", "R4022", "R4023", "R4024"]
-            .iter()
-            .any(|p| key.starts_with(p))
-        {
+        if crate::numeric::is_score_code(&key) {
             return false;
         }
         // "Poisoning by, adverse effect of and underdosing of penicillins":
@@ -994,10 +993,7 @@ impl<'a> Builder<'a> {
                 || cleaned.starts_with("encounter for other "))
         {
             let other = self.dict.vocab.id(&concept_of("other"));
-            optional.retain(|&c| c != other);
-            required.push(other);
-            required.sort_unstable();
-            required.dedup();
+            require(&mut required, &mut optional, other);
         }
         // "Other complications of anesthesia", "Unspecified complication of
         // kidney transplant": a complication of the procedure, not the
@@ -1007,35 +1003,23 @@ impl<'a> Builder<'a> {
             .any(|w| matches!(*w, "complication" | "complications"))
         {
             let complication = self.dict.vocab.id(&concept_of("complication"));
-            optional.retain(|&c| c != complication);
-            required.push(complication);
-            required.sort_unstable();
-            required.dedup();
+            require(&mut required, &mut optional, complication);
         }
         // Sepsis by its organism (A40-A41): an inclusion term names the
         // organism only ("Pseudomonas aeruginosa" at A41.52); the sepsis
         // must be in the note too.
         if source == TermSource::Inclusion && (key.starts_with("A40") || key.starts_with("A41")) {
             let sepsis = self.dict.vocab.id(&concept_of("sepsis"));
-            if !required.contains(&sepsis) {
-                optional.retain(|&c| c != sepsis);
-                required.push(sepsis);
-                required.sort_unstable();
-            }
+            require(&mut required, &mut optional, sepsis);
         }
         if let Some(h) = generic_head {
-            optional.retain(|&c| c != h);
-            required.push(h);
-            required.sort_unstable();
-            required.dedup();
+            require(&mut required, &mut optional, h);
         }
         if bare_site {
             let disease = self.dict.vocab.id(&concept_of("disease"));
             let disorder = self.dict.vocab.id(&concept_of("disorder"));
-            optional.retain(|&c| c != disease && c != disorder);
-            required.push(disease);
-            required.sort_unstable();
-            required.dedup();
+            optional.retain(|&c| c != disorder);
+            require(&mut required, &mut optional, disease);
         }
         let desc = &self.tab.node(node).desc;
         self.dict.entries.push(Entry {
@@ -1100,24 +1084,24 @@ impl<'a> Builder<'a> {
                     );
                 }
             }
+            // An encounter code names why the patient came ("Encounter
+            // for examination and observation for unspecified reason"):
+            // its one-word inclusion terms ("Observation NOS") are no
+            // reason a narrative's "observed" documents.
+            // So are an external cause's ("Accident NOS", "Exposure
+            // NOS" at X58: a cerebrovascular accident is a stroke).
+            let one_word_unread = encounter || key.starts_with(['V', 'W', 'X', 'Y']);
+            // A manifestation code ("Glomerular disorders in diseases
+            // classified elsewhere") is never coded from a mention alone
+            // (OCG I.A.13), its inclusion terms ("Nephropathy") neither.
+            let manifestation = node.desc.contains("classified elsewhere")
+                && !node.desc.contains("as the cause of");
+            if manifestation {
+                continue;
+            }
             for note in &node.notes {
                 use medledger_codesets::icd10cm::tabular::NoteKind;
                 if !matches!(note.kind, NoteKind::InclusionTerm | NoteKind::Includes) {
-                    continue;
-                }
-                // An encounter code names why the patient came ("Encounter
-                // for examination and observation for unspecified reason"):
-                // its one-word inclusion terms ("Observation NOS") are no
-                // reason a narrative's "observed" documents.
-                // So are an external cause's ("Accident NOS", "Exposure
-                // NOS" at X58: a cerebrovascular accident is a stroke).
-                let one_word_unread = encounter || key.starts_with(['V', 'W', 'X', 'Y']);
-                // A manifestation code ("Glomerular disorders in diseases
-                // classified elsewhere") is never coded from a mention alone
-                // (OCG I.A.13), its inclusion terms ("Nephropathy") neither.
-                let manifestation = node.desc.contains("classified elsewhere")
-                    && !node.desc.contains("as the cause of");
-                if manifestation {
                     continue;
                 }
                 for t in note.texts.iter() {
@@ -1423,7 +1407,7 @@ impl Dictionary {
             else {
                 continue;
             };
-            if crate::numeric::is_numeric_code(&lt.code) {
+            if crate::numeric::is_score_code(&lt.code) {
                 continue;
             }
             let required: Vec<u32> = {

@@ -109,6 +109,17 @@ pub fn is_numeric_code(key: &str) -> bool {
     key.starts_with("Z68") || key.starts_with("Z3A") || key.starts_with("R297")
 }
 
+/// Codes a documented score names and words never do: the ones this module
+/// reads off a number, and the Glasgow coma scale subscores (R40.21-R40.24:
+/// "Localizes pain (2-5 years of age)", "Eyes open, never"), for which it
+/// has no reader yet — a "localized pain" is no coma.
+pub fn is_score_code(key: &str) -> bool {
+    is_numeric_code(key)
+        || ["R4021", "R4022", "R4023", "R4024"]
+            .iter()
+            .any(|p| key.starts_with(p))
+}
+
 /// The highest NIH Stroke Scale total.
 pub const NIHSS_MAX: u32 = 42;
 
@@ -622,5 +633,6 @@ mod tests {
         }
         assert!(keys.contains(&"R29700".to_string()) && keys.contains(&"R29742".to_string()));
         assert!(is_numeric_code("R29715") && !is_numeric_code("R29810"));
+        assert!(is_score_code("R402350") && is_score_code("Z6830") && !is_score_code("R40.0"));
     }
 }

@@ -1529,28 +1529,37 @@ fn a_generic_head_noun_must_be_in_the_note() {
 
 #[test]
 fn external_cause_place_activity_and_status_need_a_stated_one_and_an_injury() {
-    // Y92.9 / Y93.9 / Y99.9 are never assigned (OCG I.C.20.b, c, k).
-    for text in [
-        "No activity restrictions. Return to place of work. External examination normal.",
-        "Laceration of the scalp. Activity unspecified.",
-    ] {
-        let r = code(text);
-        check_invariants(text, &r);
-        let c = codes(&r);
-        assert!(
-            !c.iter()
-                .any(|k| matches!(k.as_str(), "Y92.9" | "Y93.9" | "Y99.9")),
-            "{text}: {c:?}"
-        );
-        // Without an injury no place/activity/status code at all.
-        if !c.iter().any(|k| k.starts_with('S') || k.starts_with('T')) {
-            assert!(
-                !c.iter()
-                    .any(|k| k.starts_with("Y92") || k.starts_with("Y93") || k.starts_with("Y99")),
-                "{text}: {c:?}"
-            );
-        }
-    }
+    let is_y9 = |k: &String| k.starts_with("Y92") || k.starts_with("Y93") || k.starts_with("Y99");
+    // No injury: no place, activity or status code at all.
+    let text = "No activity restrictions. Return to place of work. External examination normal.";
+    let r = code(text);
+    check_invariants(text, &r);
+    let c = codes(&r);
+    assert!(
+        !c.iter().any(|k| k.starts_with('S') || k.starts_with('T')),
+        "{c:?}"
+    );
+    assert!(!c.iter().any(is_y9), "{c:?}");
+    // Beside an injury, still never the unspecified Y92.9 / Y93.9 / Y99.9
+    // (OCG I.C.20.b, c, k).
+    let text = "Fracture of the left distal radius while skiing. Activity unspecified.";
+    let r = code(text);
+    check_invariants(text, &r);
+    let c = codes(&r);
+    assert!(c.iter().any(|k| k.starts_with("S52")), "{c:?}");
+    assert!(
+        !c.iter()
+            .any(|k| matches!(k.as_str(), "Y92.9" | "Y93.9" | "Y99.9")),
+        "{c:?}"
+    );
+    // It was read, and set aside by the guideline.
+    assert!(
+        r.not_coded
+            .iter()
+            .any(|n| n.code == "Y93.9" && n.reason.contains("I.C.20")),
+        "{:?}",
+        r.not_coded
+    );
 }
 
 #[test]

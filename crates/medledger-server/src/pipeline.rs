@@ -704,42 +704,19 @@ mod tests {
     #[test]
     fn every_engine_flag_is_one_the_review_policy_knows() {
         use medledger_coder::coder::Flag;
-        // The match is exhaustive: a new flag fails to compile here until
-        // it is listed, and then fails the assertion until the policy knows it.
-        let name = |f: Flag| -> String {
-            match f {
-                Flag::LowConfidence
-                | Flag::ConflictingEvidence
-                | Flag::Excludes1Resolved
-                | Flag::UnspecifiedCode
-                | Flag::QueryProvider
-                | Flag::DefaultSeventhCharacter
-                | Flag::ContextNotAffirmed
-                | Flag::UncertainCodedAsEstablished
-                | Flag::PairedCodeMissing => {}
-            }
-            serde_json::to_value(f)
-                .unwrap()
-                .as_str()
-                .unwrap()
-                .to_owned()
-        };
-        let all = [
-            Flag::LowConfidence,
-            Flag::ConflictingEvidence,
-            Flag::Excludes1Resolved,
-            Flag::UnspecifiedCode,
-            Flag::QueryProvider,
-            Flag::DefaultSeventhCharacter,
-            Flag::ContextNotAffirmed,
-            Flag::UncertainCodedAsEstablished,
-            Flag::PairedCodeMissing,
-        ];
-        let names: Vec<String> = all.into_iter().map(name).collect();
+        let mut got: Vec<String> = Flag::ALL
+            .into_iter()
+            .map(|f| {
+                serde_json::to_value(f)
+                    .unwrap()
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect();
         let mut known: Vec<&str> = medledger_ledger::ledger::policy::ENGINE_FLAGS.to_vec();
-        let mut got: Vec<&str> = names.iter().map(String::as_str).collect();
-        known.sort_unstable();
         got.sort_unstable();
+        known.sort_unstable();
         assert_eq!(got, known);
     }
 
